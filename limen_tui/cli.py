@@ -1,0 +1,275 @@
+"""The `limen-tui` command: the console, and `list` for scripts."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import asdict
+
+from limen_tui import __version__
+from limen_tui.config import Settings
+from limen_tui.model import DomainRow
+from limen_tui.units import human_bytes
+from limen_tui.virt.calls import CallCounter
+from limen_tui.virt.collector import DomainCollector
+from limen_tui.virt.connection import ConnectError, close_quietly, open_connection, read_facts
+from limen_tui.virt.eventloop import ensure_event_loop
+
+EXIT_UNREACHABLE = 2
+DEFAULTS = Settings()
+
+
+def demo_uri() -> str:
+    from limen_tui.demo import fleet_path
+
+    return "test://" + str(fleet_path().resolve())
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "-c",
+        "--connect",
+        metavar="URI",
+        action="append",
+        default=[],
+        help="libvirt URI of a host to watch; repeat for several hosts "
+        "(default: $LIBVIRT_DEFAULT_URI, else libvirt's default)",
+    )
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="use the demo hypervisor shipped with limen-tui (libvirt's test driver)",
+    )
+    parser.add_argument(
+        "--readonly", action="store_true", help="open libvirt read-only; nothing can be changed"
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=DEFAULTS.connect_timeout,
+        metavar="SECONDS",
+        help="how long to wait for a host to answer (default %(default)s)",
+    )
+
+
+def console_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="limen-tui",
+        description="A keyboard-driven console for KVM/libvirt hosts. "
+        "Subcommand: `limen-tui list` prints the VM table once, for scripts.",
+    )
+    parser.add_argument("--version", action="version", version=f"limen-tui {__version__}")
+    _common(parser)
+    parser.add_argument(
+        "--interval",
+        type=float,
+        default=DEFAULTS.refresh_interval,
+        metavar="SECONDS",
+        help="seconds between two stats refreshes (default %(default)s)",
+    )
+    return parser
+
+
+def list_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="limen-tui list",
+        description="Print every VM once, with rates measured over --interval seconds.",
+    )
+    _common(parser)
+    parser.add_argument("--json", action="store_true", help="one JSON document on stdout")
+    parser.add_argument(
+        "--interval",
+        type=float,
+        default=1.0,
+        metavar="SECONDS",
+        help="seconds between the two samples the rates come from (default %(default)s)",
+    )
+    return parser
+
+
+def chosen_uris(args: argparse.Namespace) -> list[str]:
+    if args.demo:
+        return [demo_uri(), *args.connect]
+    if args.connect:
+        return list(dict.fromkeys(args.connect))
+    env = os.environ.get("LIBVIRT_DEFAULT_URI")
+    return [env] if env else [""]
+
+
+def _probe(uri: str, readonly: bool, limit: float) -> tuple[str, str | None]:
+    """Open and close `uri`; returns (the URI libvirt resolved, error or None)."""
+
+    def attempt() -> str:
+        conn = open_connection(uri, readonly=readonly, calls=CallCounter(), on_close=lambda _: None)
+        try:
+            return str(conn.getURI())
+        finally:
+            close_quietly(conn)
+
+    pool = ThreadPoolExecutor(max_workers=1)
+    try:
+        return pool.submit(attempt).result(timeout=limit), None
+    except ConnectError as exc:
+        return uri, exc.reason
+    except FutureTimeout:
+        return uri, f"no answer within {limit:.0f}s"
+    finally:
+        pool.shutdown(wait=False)
+
+
+def _report_unreachable(failures: list[tuple[str, str]]) -> None:
+    for uri, reason in failures:
+        print(f"limen-tui: cannot connect to {uri or 'the default URI'}: {reason}", file=sys.stderr)
+    print(
+        "limen-tui: check the URI and that libvirtd is running there, "
+        "or try the demo hypervisor: limen-tui --demo",
+        file=sys.stderr,
+    )
+
+
+def _resolve(args: argparse.Namespace) -> tuple[list[str], list[tuple[str, str]]]:
+    ensure_event_loop()
+    resolved: list[str] = []
+    failures: list[tuple[str, str]] = []
+    for uri in chosen_uris(args):
+        real, error = _probe(uri, args.readonly, args.timeout)
+        if error is None:
+            resolved.append(real)
+        else:
+            failures.append((uri, error))
+    return list(dict.fromkeys(resolved)), failures
+
+
+def run_console(argv: Sequence[str]) -> int:
+    args = console_parser().parse_args(argv)
+    if args.interval <= 0:
+        print("limen-tui: --interval must be more than 0 seconds", file=sys.stderr)
+        return EXIT_UNREACHABLE
+    uris, failures = _resolve(args)
+    if not uris:
+        _report_unreachable(failures)
+        return EXIT_UNREACHABLE
+    # Hosts that failed the first try are still watched: they come up when they answer.
+    uris += [uri for uri, _ in failures if uri]
+    settings = Settings(
+        refresh_interval=args.interval, readonly=args.readonly, connect_timeout=args.timeout
+    )
+    from limen_tui.ui.app import LimenApp
+
+    LimenApp(uris, settings, demo=args.demo).run()
+    return 0
+
+
+# -- `limen-tui list` ------------------------------------------------------------------------
+
+
+def sample_rows(uri: str, interval: float, readonly: bool) -> list[DomainRow]:
+    """Two samples `interval` apart on one connection, so the rates are real."""
+    calls = CallCounter()
+    conn = open_connection(uri, readonly=readonly, calls=calls, on_close=lambda _: None)
+    try:
+        facts = read_facts(conn, calls)
+        collector = DomainCollector(conn, str(conn.getURI()), facts.cpus, calls)
+        first = collector.collect()
+        rows = {r.uuid: r for r in first.changed}
+        time.sleep(interval)
+        second = collector.collect()
+        rows.update({r.uuid: r for r in second.changed})
+        for uuid in second.removed:
+            rows.pop(uuid, None)
+        return sorted(rows.values(), key=lambda r: r.name.casefold())
+    finally:
+        close_quietly(conn)
+
+
+def _num(v: float | None, unit: str = "") -> str:
+    if v is None:
+        return "n/a"
+    return human_bytes(v) + unit
+
+
+def format_table(rows: list[DomainRow]) -> str:
+    head = (
+        "NAME",
+        "STATE",
+        "VCPU",
+        "CPU%",
+        "MEM",
+        "USED",
+        "DISK-R/s",
+        "DISK-W/s",
+        "NET-RX/s",
+        "NET-TX/s",
+        "AUTOSTART",
+        "HOST",
+    )
+    lines = [head]
+    for r in rows:
+        active = r.state.is_active
+
+        def act(v: float | None, active: bool = active) -> str:
+            return _num(v) if active else "-"
+
+        lines.append(
+            (
+                r.name.encode("unicode_escape").decode("ascii")
+                if not r.name.isprintable()
+                else r.name,
+                r.state.value,
+                "n/a" if r.vcpus is None else str(r.vcpus),
+                ("n/a" if r.cpu_pct is None else f"{r.cpu_pct:.1f}") if active else "-",
+                "n/a" if r.mem_current_kib is None else _num(r.mem_current_kib * 1024),
+                act(None if r.mem_used_kib is None else r.mem_used_kib * 1024),
+                act(r.disk_rd_bps),
+                act(r.disk_wr_bps),
+                act(r.net_rx_bps),
+                act(r.net_tx_bps),
+                "n/a" if r.autostart is None else ("yes" if r.autostart else "no"),
+                r.host,
+            )
+        )
+    widths = [max(len(line[i]) for line in lines) for i in range(len(head))]
+    return "\n".join(
+        "  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip()
+        for line in lines
+    )
+
+
+def run_list(argv: Sequence[str]) -> int:
+    args = list_parser().parse_args(argv)
+    if args.interval < 0:
+        print("limen-tui list: --interval cannot be negative", file=sys.stderr)
+        return EXIT_UNREACHABLE
+    ensure_event_loop()
+    rows: list[DomainRow] = []
+    failures: list[tuple[str, str]] = []
+    for uri in chosen_uris(args):
+        try:
+            rows += sample_rows(uri, args.interval, args.readonly)
+        except ConnectError as exc:
+            failures.append((uri, exc.reason))
+    if failures:
+        _report_unreachable(failures)
+    if args.json:
+        out = [{**asdict(r), "state": r.state.value} for r in rows]
+        json.dump(out, sys.stdout, indent=2, ensure_ascii=False)
+        print()
+    else:
+        print(format_table(rows))
+    return EXIT_UNREACHABLE if failures and not rows else (1 if failures else 0)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if args[:1] == ["list"]:
+            return run_list(args[1:])
+        return run_console(args)
+    except KeyboardInterrupt:
+        return 130

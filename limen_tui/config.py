@@ -1,0 +1,23 @@
+"""Settings with their defaults. No I/O on import."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    refresh_interval: float = 2.0
+    """Seconds between two bulk stats calls per host."""
+    call_timeout: float = 10.0
+    """Seconds a blocking libvirt call may take before the host is marked stale."""
+    connect_timeout: float = 15.0
+    keepalive_interval: int = 5
+    keepalive_count: int = 3
+    reconnect_min: float = 1.0
+    reconnect_max: float = 30.0
+    event_log_lines: int = 1000
+    """Lines the event pane keeps; older lines are dropped."""
+    workers_per_host: int = 2
+    """Threads per host for blocking libvirt calls (ticks are sequential; one spare)."""
+    readonly: bool = False

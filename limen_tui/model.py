@@ -1,0 +1,165 @@
+"""Plain, immutable facts about hosts and VMs. No I/O, no Textual."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field, replace
+
+
+class PowerState(enum.Enum):
+    """A domain's run state, named as `virsh list` names it."""
+
+    NOSTATE = "no state"
+    RUNNING = "running"
+    BLOCKED = "blocked"
+    PAUSED = "paused"
+    SHUTDOWN = "in shutdown"
+    SHUTOFF = "shut off"
+    CRASHED = "crashed"
+    PMSUSPENDED = "pmsuspended"
+
+    @classmethod
+    def from_libvirt(cls, code: int) -> PowerState:
+        return _STATE_BY_CODE.get(code, cls.NOSTATE)
+
+    @property
+    def is_active(self) -> bool:
+        return self not in (PowerState.SHUTOFF, PowerState.CRASHED, PowerState.NOSTATE)
+
+
+# virDomainState values, fixed by libvirt's ABI.
+_STATE_BY_CODE = {
+    0: PowerState.NOSTATE,
+    1: PowerState.RUNNING,
+    2: PowerState.BLOCKED,
+    3: PowerState.PAUSED,
+    4: PowerState.SHUTDOWN,
+    5: PowerState.SHUTOFF,
+    6: PowerState.CRASHED,
+    7: PowerState.PMSUSPENDED,
+}
+
+
+class LinkState(enum.Enum):
+    """What the console knows about its connection to a host."""
+
+    CONNECTING = "connecting"
+    LIVE = "live"
+    STALE = "stale"
+    DOWN = "down"
+
+
+@dataclass(frozen=True, slots=True)
+class DomainCounters:
+    """One domain's raw counters from one bulk stats call. None means the driver did not say."""
+
+    uuid: str
+    name: str
+    state: PowerState
+    state_reason: int
+    cpu_time_ns: int | None = None
+    vcpus: int | None = None
+    max_vcpus: int | None = None
+    mem_current_kib: int | None = None
+    mem_max_kib: int | None = None
+    mem_rss_kib: int | None = None
+    mem_usable_kib: int | None = None
+    mem_available_kib: int | None = None
+    block_rd_bytes: int | None = None
+    block_wr_bytes: int | None = None
+    net_rx_bytes: int | None = None
+    net_tx_bytes: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DomainRow:
+    """What the VM table shows for one domain: counters turned into rates. None shows as n/a."""
+
+    host: str
+    uuid: str
+    name: str
+    state: PowerState
+    vcpus: int | None = None
+    cpu_pct: float | None = None
+    """CPU use as a percentage of the VM's own vCPUs (100% = all vCPUs busy)."""
+    cpu_host_pct: float | None = None
+    """CPU use as a percentage of the whole host."""
+    mem_used_kib: int | None = None
+    mem_current_kib: int | None = None
+    mem_max_kib: int | None = None
+    disk_rd_bps: float | None = None
+    disk_wr_bps: float | None = None
+    net_rx_bps: float | None = None
+    net_tx_bps: float | None = None
+    autostart: bool | None = None
+    persistent: bool | None = None
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.host, self.uuid)
+
+    def with_state(self, state: PowerState) -> DomainRow:
+        if state.is_active:
+            return replace(self, state=state)
+        # A stopped VM uses no CPU, disk or network; its old rates would be a lie.
+        return replace(
+            self,
+            state=state,
+            cpu_pct=None,
+            cpu_host_pct=None,
+            disk_rd_bps=None,
+            disk_wr_bps=None,
+            net_rx_bps=None,
+            net_tx_bps=None,
+            mem_used_kib=None,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class HostFacts:
+    """Hardware and software facts read once at connect."""
+
+    hostname: str
+    hypervisor: str
+    hypervisor_version: str
+    libvirt_version: str
+    cpu_model: str
+    cpus: int
+    mhz: int
+    memory_kib: int
+    numa_nodes: int
+    sockets: int
+    cores: int
+    threads: int
+
+
+@dataclass(frozen=True, slots=True)
+class HostStatus:
+    """A host's link state, facts and cost, as the header line shows it."""
+
+    key: str
+    uri: str
+    state: LinkState
+    reason: str = ""
+    since: float = 0.0
+    facts: HostFacts | None = None
+    calls_last_tick: int | None = None
+    refresh_ms: float | None = None
+    domains: int = 0
+    demo: bool = False
+    readonly: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class DomainEvent:
+    """One event libvirt reported for a domain, in words."""
+
+    time: float
+    host: str
+    uuid: str
+    name: str
+    kind: str
+    event: str
+    reason: str = ""
+    state: PowerState | None = None
+    detail: dict[str, str] = field(default_factory=dict)

@@ -1,0 +1,229 @@
+"""The console: host lines, the live VM table, details of the selected VM and the event log."""
+
+from __future__ import annotations
+
+import time
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Container, Vertical
+from textual.events import Resize
+from textual.widgets import DataTable, Footer, Input, Static
+
+from limen_tui import __version__
+from limen_tui.config import Settings
+from limen_tui.fleet import (
+    DomainEventArrived,
+    DomainsRefreshed,
+    Fleet,
+    FleetUpdate,
+    HostStatusChanged,
+)
+from limen_tui.model import LinkState
+from limen_tui.ui.messages import DomainEventReceived, DomainsUpdated, HostStatusUpdated
+from limen_tui.ui.screens.help import HelpScreen
+from limen_tui.ui.widgets.details import DetailsPanel
+from limen_tui.ui.widgets.event_log import EventLog
+from limen_tui.ui.widgets.host_bar import HostBar
+from limen_tui.ui.widgets.vm_table import VmTable
+
+NARROW_BELOW = 110
+
+
+class LimenApp(App[None]):
+    """limen-tui's main screen."""
+
+    TITLE = "limen-tui"
+    CSS_PATH = "limen.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("q", "quit", "Quit", tooltip="Leave the console"),
+        Binding("question_mark", "help", "Help", key_display="?"),
+        Binding("slash", "filter", "Filter", key_display="/"),
+        Binding("escape", "clear_filter", "Clear filter", show=False),
+        Binding("s", "sort_next", "Sort", tooltip="Sort by the next column"),
+        Binding("S", "sort_reverse", "Reverse", key_display="S"),
+        Binding("d", "toggle_details", "Details"),
+        Binding("e", "focus_events", "Events", tooltip="Move to the event log"),
+        Binding("t", "focus_table", "Table", show=False),
+    ]
+
+    def __init__(
+        self,
+        uris: list[str],
+        settings: Settings | None = None,
+        *,
+        demo: bool = False,
+        start_fleet: bool = True,
+    ) -> None:
+        super().__init__()
+        self.uris = uris
+        self.settings = settings or Settings()
+        self.demo = demo
+        self.start_fleet = start_fleet
+        self.fleet: Fleet | None = None
+        self.ticks_applied = 0
+        self.last_apply_ms = 0.0
+
+    # -- building ----------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        title = Static(self._title_text(), id="title", classes="demo" if self.demo else "")
+        yield title
+        yield HostBar(id="hosts")
+        with Container(id="body"):
+            with Vertical(id="left"):
+                yield VmTable(id="vms")
+                yield Input(
+                    placeholder="filter: name or state words, Enter keeps, Esc clears", id="filter"
+                )
+            details = DetailsPanel(id="details")
+            details.border_title = "Details"
+            yield details
+            yield EventLog(self.settings.event_log_lines, id="events")
+        yield Footer()
+
+    def _title_text(self) -> Text:
+        title = Text(f"limen-tui {__version__}", style="bold", end="")
+        if self.demo:
+            title.append("  DEMO", style="bold reverse")
+            title.append(" libvirt test driver, a made-up fleet")
+        if self.settings.readonly:
+            title.append("  read-only session", style="bold magenta")
+        return title
+
+    def on_mount(self) -> None:
+        self._layout_for(self.size.width)
+        self.query_one(VmTable).focus()
+        if self.start_fleet:
+            self.fleet = Fleet(
+                self.uris, self.publish, self.settings, demo_uri=self.uris[0] if self.demo else None
+            )
+            self.fleet.start()
+
+    async def on_unmount(self) -> None:
+        if self.fleet is not None:
+            await self.fleet.stop()
+
+    def on_resize(self, event: Resize) -> None:
+        self._layout_for(event.size.width)
+
+    def _layout_for(self, width: int) -> None:
+        self.screen.set_class(width < NARROW_BELOW, "narrow")
+        self.query_one(VmTable).set_layout(width, many_hosts=len(self.uris) > 1)
+
+    # -- from the fleet (always on this loop) -------------------------------------------------
+
+    def publish(self, update: FleetUpdate) -> None:
+        if isinstance(update, DomainsRefreshed):
+            self.post_message(DomainsUpdated(update))
+        elif isinstance(update, DomainEventArrived):
+            self.post_message(DomainEventReceived(update))
+        elif isinstance(update, HostStatusChanged):
+            self.post_message(HostStatusUpdated(update))
+
+    @on(HostStatusUpdated)
+    def _host_status(self, message: HostStatusUpdated) -> None:
+        status = message.update.status
+        bar = self.query_one(HostBar)
+        previous = bar.statuses.get(status.key)
+        bar.set_status(status)
+        changed = previous is None or previous.state != status.state
+        worth_noting = status.state in (LinkState.DOWN, LinkState.STALE) or (
+            previous is not None and status.state == LinkState.LIVE
+        )
+        if changed and worth_noting:
+            text = f"{status.key}: {status.state.value}"
+            if status.reason:
+                text += f": {status.reason}"
+            self.query_one(EventLog).note(time.time(), text)
+
+    @on(DomainsUpdated)
+    def _domains(self, message: DomainsUpdated) -> None:
+        update = message.update
+        started = time.perf_counter()
+        table = self.query_one(VmTable)
+        with self.batch_update():
+            table.apply(update.changed, update.removed)
+        self.last_apply_ms = (time.perf_counter() - started) * 1000
+        self.ticks_applied += 1
+        self._show_selected()
+
+    @on(DomainEventReceived)
+    def _event(self, message: DomainEventReceived) -> None:
+        update = message.update
+        self.query_one(EventLog).add_event(update.event, show_host=len(self.uris) > 1)
+        table = self.query_one(VmTable)
+        if update.row is not None or update.removed is not None:
+            table.apply(
+                [update.row] if update.row is not None else [],
+                [update.removed] if update.removed is not None else [],
+            )
+            self._show_selected()
+
+    @on(DataTable.RowHighlighted)
+    def _highlighted(self) -> None:
+        self._show_selected()
+
+    @on(DataTable.HeaderSelected)
+    def _header(self, event: DataTable.HeaderSelected) -> None:
+        self.query_one(VmTable).sort_by(str(event.column_key.value))
+
+    def _show_selected(self) -> None:
+        self.query_one(DetailsPanel).show(self.query_one(VmTable).selected_row)
+
+    # -- keys --------------------------------------------------------------------------------
+
+    def action_help(self) -> None:
+        keys = [
+            (b.key_display or b.key, b.description or b.action)
+            for b in self.BINDINGS
+            if isinstance(b, Binding)
+        ]
+        keys += [
+            ("↑ ↓ PgUp PgDn", "Move in the table"),
+            ("Tab", "Next pane"),
+            ("click a header", "Sort by that column"),
+        ]
+        self.push_screen(HelpScreen(keys))
+
+    def action_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.add_class("visible")
+        box.focus()
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.query_one(VmTable).set_filter(event.value)
+        self._show_selected()
+
+    @on(Input.Submitted, "#filter")
+    def _filter_kept(self, event: Input.Submitted) -> None:
+        if not event.value:
+            event.input.remove_class("visible")
+        self.query_one(VmTable).focus()
+
+    def action_clear_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.value = ""
+        box.remove_class("visible")
+        self.query_one(VmTable).set_filter("")
+        self.query_one(VmTable).focus()
+
+    def action_sort_next(self) -> None:
+        self.query_one(VmTable).next_sort_column()
+
+    def action_sort_reverse(self) -> None:
+        table = self.query_one(VmTable)
+        table.sort_by(table.sort_column, reverse=not table.sort_reverse)
+
+    def action_toggle_details(self) -> None:
+        self.screen.toggle_class("no-details")
+
+    def action_focus_events(self) -> None:
+        self.query_one(EventLog).focus()
+
+    def action_focus_table(self) -> None:
+        self.query_one(VmTable).focus()

@@ -1,0 +1,162 @@
+"""The VM table's columns: how each shows a row and how it sorts. No widgets here."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from rich.text import Text
+
+from limen_tui.model import DomainRow, PowerState
+from limen_tui.ui import text as fmt
+
+STATE_STYLE = {
+    PowerState.RUNNING: "green",
+    PowerState.PAUSED: "yellow",
+    PowerState.SHUTOFF: "dim",
+    PowerState.CRASHED: "bold red",
+    PowerState.SHUTDOWN: "cyan",
+    PowerState.PMSUSPENDED: "magenta",
+    PowerState.BLOCKED: "yellow",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    key: str
+    label: str
+    width: int | None
+    """Cells; None for the name column, which takes what is left."""
+    cell: Callable[[DomainRow], str | Text]
+    sort: Callable[[DomainRow], Any]
+    right: bool = False
+
+
+def _num(v: float | int | None) -> tuple[int, float]:
+    # Unknown values sort below every known one, whatever the direction of the sort.
+    return (0, 0.0) if v is None else (1, float(v))
+
+
+def _sum(a: float | None, b: float | None) -> float | None:
+    return None if a is None and b is None else (a or 0.0) + (b or 0.0)
+
+
+NAME = Column("name", "Name", None, lambda r: r.name, lambda r: r.name.casefold())
+HOST = Column("host", "Host", 14, lambda r: r.host, lambda r: r.host)
+STATE = Column(
+    "state",
+    "State",
+    8,
+    lambda r: Text(r.state.value, style=STATE_STYLE.get(r.state, "")),
+    lambda r: r.state.value,
+)
+VCPUS = Column(
+    "vcpus",
+    "vCPU",
+    4,
+    lambda r: fmt.NA if r.vcpus is None else str(r.vcpus),
+    lambda r: _num(r.vcpus),
+    right=True,
+)
+CPU = Column(
+    "cpu",
+    "CPU%",
+    5,
+    lambda r: fmt.percent(r.cpu_pct, active=r.state.is_active),
+    lambda r: _num(r.cpu_pct),
+    right=True,
+)
+HOST_CPU = Column(
+    "host_cpu",
+    "Host%",
+    5,
+    lambda r: fmt.percent(r.cpu_host_pct, active=r.state.is_active),
+    lambda r: _num(r.cpu_host_pct),
+    right=True,
+)
+MEM = Column(
+    "mem",
+    "Mem",
+    5,
+    lambda r: fmt.kib(r.mem_current_kib or r.mem_max_kib),
+    lambda r: _num(r.mem_current_kib or r.mem_max_kib),
+    right=True,
+)
+USED = Column(
+    "used",
+    "Used",
+    5,
+    lambda r: fmt.kib(r.mem_used_kib, active=r.state.is_active),
+    lambda r: _num(r.mem_used_kib),
+    right=True,
+)
+DISK = Column(
+    "disk",
+    "Disk r/w",
+    9,
+    lambda r: fmt.pair(r.disk_rd_bps, r.disk_wr_bps, active=r.state.is_active),
+    lambda r: _num(_sum(r.disk_rd_bps, r.disk_wr_bps)),
+    right=True,
+)
+NET = Column(
+    "net",
+    "Net rx/tx",
+    9,
+    lambda r: fmt.pair(r.net_rx_bps, r.net_tx_bps, active=r.state.is_active),
+    lambda r: _num(_sum(r.net_rx_bps, r.net_tx_bps)),
+    right=True,
+)
+AUTO = Column(
+    "auto",
+    "Auto",
+    4,
+    lambda r: fmt.NA if r.autostart is None else ("yes" if r.autostart else "no"),
+    lambda r: _num(None if r.autostart is None else int(r.autostart)),
+)
+
+
+def columns_for(width: int, *, many_hosts: bool) -> list[Column]:
+    """The columns that fit a terminal `width` cells wide; the name column fills the rest."""
+    cols = [NAME]
+    if many_hosts and width >= 100:
+        cols.append(HOST)
+    cols += [STATE, VCPUS, CPU]
+    if width >= 110:
+        cols.append(HOST_CPU)
+    cols.append(MEM)
+    if width >= 100:
+        cols.append(USED)
+    cols += [DISK, NET, AUTO]
+    return cols
+
+
+STATE_WORDS = {s.value for s in PowerState} | {"shutoff", "off", "on"}
+
+
+def matches(row: DomainRow, query: str) -> bool:
+    """Filter: every word must match the name (substring) or the state (by its name).
+
+    `state:X` matches the state only; `host:X` the host only. Case does not matter.
+    """
+    name = row.name.casefold()
+    state = row.state.value
+    for word in query.casefold().split():
+        if word.startswith("state:"):
+            want = word[6:]
+            if not _state_is(state, want):
+                return False
+        elif word.startswith("host:"):
+            if word[5:] not in row.host.casefold():
+                return False
+        elif word not in name and not _state_is(state, word):
+            return False
+    return True
+
+
+def _state_is(state: str, word: str) -> bool:
+    if word in ("shutoff", "off"):
+        return state == "shut off"
+    if word == "on":
+        return state not in ("shut off", "crashed")
+    return state == word or (state.startswith(word) and len(word) >= 3)

@@ -1,0 +1,25 @@
+"""Textual messages carrying the fleet's updates to the widgets, named as things that happened."""
+
+from __future__ import annotations
+
+from textual.message import Message
+
+from limen_tui.fleet import DomainEventArrived, DomainsRefreshed, HostStatusChanged
+
+
+class HostStatusUpdated(Message):
+    def __init__(self, update: HostStatusChanged) -> None:
+        super().__init__()
+        self.update = update
+
+
+class DomainsUpdated(Message):
+    def __init__(self, update: DomainsRefreshed) -> None:
+        super().__init__()
+        self.update = update
+
+
+class DomainEventReceived(Message):
+    def __init__(self, update: DomainEventArrived) -> None:
+        super().__init__()
+        self.update = update

@@ -1,0 +1,60 @@
+"""Everything known about the selected VM, one fact a line."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual.widgets import Static
+
+from limen_tui.model import DomainRow
+from limen_tui.ui import text as fmt
+from limen_tui.ui.columns import STATE_STYLE
+
+
+def details_table(row: DomainRow) -> Table:
+    active = row.state.is_active
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(style="bold", no_wrap=True)
+    grid.add_column(overflow="fold")
+
+    def add(label: str, value: str | Text) -> None:
+        grid.add_row(label, value if isinstance(value, Text) else fmt.literal(value))
+
+    add("Name", Text(fmt.printable(row.name), overflow="fold"))
+    add("UUID", row.uuid)
+    add("Host", row.host)
+    add("State", Text(row.state.value, style=STATE_STYLE.get(row.state, "")))
+    add("vCPUs", fmt.NA if row.vcpus is None else str(row.vcpus))
+    cpu = fmt.percent(row.cpu_pct, active=active)
+    host_cpu = fmt.percent(row.cpu_host_pct, active=active)
+    add("CPU", f"{cpu} % of its vCPUs, {host_cpu} % of the host" if active else "")
+    add(
+        "Memory",
+        f"{fmt.kib(row.mem_used_kib, active=active) or '-'} used"
+        f" / {fmt.kib(row.mem_current_kib)} now / {fmt.kib(row.mem_max_kib)} max",
+    )
+    add(
+        "Disk r/w",
+        fmt.pair(row.disk_rd_bps, row.disk_wr_bps, active=active) + " /s" if active else "",
+    )
+    add(
+        "Net rx/tx",
+        fmt.pair(row.net_rx_bps, row.net_tx_bps, active=active) + " /s" if active else "",
+    )
+    add("Autostart", fmt.NA if row.autostart is None else ("yes" if row.autostart else "no"))
+    add("Persistent", fmt.NA if row.persistent is None else ("yes" if row.persistent else "no"))
+    return grid
+
+
+class DetailsPanel(Static):
+    """The selected VM's details; the table tells it what to show."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__("No VM selected", id=id)
+        self.row: DomainRow | None = None
+
+    def show(self, row: DomainRow | None) -> None:
+        if row == self.row:
+            return
+        self.row = row
+        self.update(details_table(row) if row is not None else "No VM selected")

@@ -1,0 +1,158 @@
+"""One tick of counters: one bulk stats call, rates from the last tick, and what changed.
+
+Blocking: runs in the host's worker thread. Owns its state; the event loop never touches it.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+
+import libvirt
+
+from limen_tui.model import DomainCounters, DomainRow
+from limen_tui.virt.calls import CallCounter
+from limen_tui.virt.connection import describe_error
+from limen_tui.virt.rates import domain_row
+from limen_tui.virt.stats import TABLE_GROUPS, parse_record
+
+log = logging.getLogger(__name__)
+
+NOWAIT = getattr(libvirt, "VIR_CONNECT_GET_ALL_DOMAINS_STATS_NOWAIT", 1 << 29)
+LIST_AUTOSTART = getattr(libvirt, "VIR_CONNECT_LIST_DOMAINS_AUTOSTART", 1 << 10)
+LIST_PERSISTENT = getattr(libvirt, "VIR_CONNECT_LIST_DOMAINS_PERSISTENT", 1 << 2)
+
+
+@dataclass(frozen=True, slots=True)
+class Tick:
+    """What one tick found: rows that changed since the last tick and rows that vanished."""
+
+    host: str
+    started: float
+    """time.monotonic() when the bulk call was sent; events after this are newer."""
+    changed: list[DomainRow]
+    removed: list[str]
+    total: int
+    calls: dict[str, int]
+    """Calls every tick makes (the bulk stats call)."""
+    discovery_calls: dict[str, int] = field(default_factory=dict)
+    """Calls made only because the set of domains changed (flags and definitions of new VMs)."""
+    seconds: float = 0.0
+
+    @property
+    def call_count(self) -> int:
+        return sum(self.calls.values()) + sum(self.discovery_calls.values())
+
+
+class DomainCollector:
+    """Turns one `getAllDomainStats` per tick into keyed rows and a diff against the last tick."""
+
+    def __init__(
+        self, conn: libvirt.virConnect, host: str, host_cpus: int | None, calls: CallCounter
+    ) -> None:
+        self._conn = conn
+        self._host = host
+        self._host_cpus = host_cpus
+        self._calls = calls
+        self._nowait = True
+        self._prev: dict[str, DomainCounters] = {}
+        self._prev_at = 0.0
+        self._last_rows: dict[str, DomainRow] = {}
+        self._autostart: set[str] = set()
+        self._persistent: set[str] = set()
+        self._hints: dict[str, tuple[int | None, int | None]] = {}
+        self.membership_dirty = True
+        """Set (from any thread) when domains were defined or undefined; re-reads flags once."""
+
+    def adopt_rows(self, rows: dict[str, DomainRow]) -> None:
+        """Continue diffing from rows already shown (after a reconnect), so vanished VMs go."""
+        self._last_rows = dict(rows)
+
+    def _bulk_stats(self) -> list[tuple[libvirt.virDomain, dict[str, object]]]:
+        flags = NOWAIT if self._nowait else 0
+        self._calls.record("getAllDomainStats")
+        try:
+            return list(self._conn.getAllDomainStats(TABLE_GROUPS, flags))
+        except libvirt.libvirtError as exc:
+            if not self._nowait or exc.get_error_code() not in (
+                libvirt.VIR_ERR_INVALID_ARG,
+                libvirt.VIR_ERR_NO_SUPPORT,
+                libvirt.VIR_ERR_ARGUMENT_UNSUPPORTED,
+            ):
+                raise
+            log.debug(
+                "%s: NOWAIT not supported (%s); asking without it", self._host, describe_error(exc)
+            )
+            self._nowait = False
+            return self._bulk_stats()
+
+    def _uuids(self, flag: int) -> set[str]:
+        self._calls.record("listAllDomains")
+        return {d.UUIDString() for d in self._conn.listAllDomains(flag)}
+
+    def _refresh_membership(self, new: list[tuple[libvirt.virDomain, DomainCounters]]) -> None:
+        # Autostart and persistence are not in the bulk stats; two list calls answer them for
+        # every domain at once, and only when the set of domains changed.
+        self._autostart = self._uuids(LIST_AUTOSTART)
+        self._persistent = self._uuids(LIST_PERSISTENT)
+        for dom, c in new:
+            if c.vcpus is None or c.mem_max_kib is None:
+                # Drivers without vcpu/balloon stats (the test driver): read the definition
+                # once when the domain is first seen, never per tick.
+                self._calls.record("info (discovery)")
+                try:
+                    _state, max_mem, _mem, nvcpu, _cpu = dom.info()
+                    self._hints[c.uuid] = (nvcpu, max_mem)
+                except libvirt.libvirtError:
+                    self._hints[c.uuid] = (None, None)
+
+    def collect(self) -> Tick:
+        before = self._calls.snapshot()
+        started = time.monotonic()
+        records = self._bulk_stats()
+        now = time.monotonic()
+        counters: dict[str, DomainCounters] = {}
+        new: list[tuple[libvirt.virDomain, DomainCounters]] = []
+        for dom, stats in records:
+            c = parse_record(dom.UUIDString(), dom.name(), stats)
+            counters[c.uuid] = c
+            if c.uuid not in self._prev and c.uuid not in self._hints:
+                new.append((dom, c))
+        mid = self._calls.snapshot()
+        if new or self.membership_dirty:
+            self.membership_dirty = False
+            self._refresh_membership(new)
+        seconds = now - self._prev_at
+        changed: list[DomainRow] = []
+        rows: dict[str, DomainRow] = {}
+        for uuid, c in counters.items():
+            vcpus_hint, mem_hint = self._hints.get(uuid, (None, None))
+            row = domain_row(
+                self._host,
+                c,
+                self._prev.get(uuid),
+                seconds,
+                self._host_cpus,
+                autostart=uuid in self._autostart,
+                persistent=uuid in self._persistent,
+                vcpus_hint=vcpus_hint,
+                mem_max_hint_kib=mem_hint,
+            )
+            rows[uuid] = row
+            if self._last_rows.get(uuid) != row:
+                changed.append(row)
+        removed = [uuid for uuid in self._last_rows if uuid not in rows]
+        for uuid in removed:
+            self._hints.pop(uuid, None)
+        self._prev, self._prev_at, self._last_rows = counters, now, rows
+        return Tick(
+            host=self._host,
+            started=started,
+            changed=changed,
+            removed=removed,
+            total=len(rows),
+            calls=CallCounter.since(before, mid),
+            discovery_calls=CallCounter.since(mid, self._calls.snapshot()),
+            seconds=time.monotonic() - started,
+        )

@@ -1,0 +1,67 @@
+"""Filter words and cell text, as an operator types and reads them."""
+
+from __future__ import annotations
+
+from limen_tui.model import DomainRow, PowerState
+from limen_tui.ui.columns import columns_for, matches
+from limen_tui.ui.text import literal, pair, printable
+from limen_tui.units import human_bytes
+
+
+def row(
+    name: str, state: PowerState = PowerState.RUNNING, host: str = "qemu:///system"
+) -> DomainRow:
+    return DomainRow(host=host, uuid=name, name=name, state=state)
+
+
+def test_filter_words_match_name_or_state() -> None:
+    assert matches(row("db-primary"), "db")
+    assert matches(row("db-primary", PowerState.PAUSED), "paused")
+    assert not matches(row("db-primary"), "paused")
+    assert matches(row("db-primary", PowerState.SHUTOFF), "shutoff db")
+    assert not matches(row("web-01", PowerState.SHUTOFF), "shutoff db")
+
+
+def test_filter_state_and_host_prefixes() -> None:
+    assert matches(row("running-jobs", PowerState.PAUSED), "running")  # name matches
+    assert not matches(row("running-jobs", PowerState.PAUSED), "state:running")
+    assert matches(row("a", host="qemu+ssh://hv2/system"), "host:hv2")
+    assert not matches(row("a"), "host:hv2")
+
+
+def test_filter_is_case_insensitive_and_empty_matches_all() -> None:
+    assert matches(row("Web-01"), "WEB")
+    assert matches(row("x"), "")
+
+
+def test_columns_fit_80_cells() -> None:
+    cols = columns_for(80, many_hosts=False)
+    fixed = sum((c.width or 0) + 2 for c in cols)
+    assert fixed + 12 + 2 <= 80  # the name column keeps at least 12 cells
+
+
+def test_wide_terminals_get_host_and_memory_used_columns() -> None:
+    keys = [c.key for c in columns_for(120, many_hosts=True)]
+    assert "host" in keys and "used" in keys
+    assert "host" not in [c.key for c in columns_for(120, many_hosts=False)]
+
+
+def test_markup_and_escapes_in_names_are_shown_literally() -> None:
+    text = literal("lab-[bold]x[/bold]\x1b[31m")
+    assert text.plain == "lab-[bold]x[/bold]\\x1b[31m"
+    assert not text.spans
+    assert printable("ünï-测试") == "ünï-测试"
+
+
+def test_long_names_are_cut_with_an_ellipsis() -> None:
+    text = literal("n" * 200, limit=20)
+    assert text.cell_len == 20 and text.plain.endswith("…")
+
+
+def test_units() -> None:
+    assert human_bytes(512) == "512"
+    assert human_bytes(1536) == "1.5K"
+    assert human_bytes(64 * 1024**3) == "64G"
+    assert pair(None, None, active=True) == "n/a"
+    assert pair(1024, None, active=True) == "1.0K/n/a"
+    assert pair(1, 2, active=False) == ""

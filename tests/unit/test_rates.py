@@ -1,0 +1,78 @@
+"""Rates from two ticks: CPU % of the VM's vCPUs and of the host, bytes per second, resets."""
+
+from __future__ import annotations
+
+import pytest
+
+from limen_tui.model import DomainCounters, PowerState
+from limen_tui.virt.rates import domain_row, memory_used_kib, per_second
+
+
+def counters(**kw: object) -> DomainCounters:
+    base: dict[str, object] = {
+        "uuid": "u",
+        "name": "vm",
+        "state": PowerState.RUNNING,
+        "state_reason": 1,
+    }
+    base.update(kw)
+    return DomainCounters(**base)  # type: ignore[arg-type]
+
+
+def test_one_busy_vcpu_of_two_is_fifty_percent_of_the_vm() -> None:
+    before = counters(cpu_time_ns=10_000_000_000, vcpus=2)
+    after = counters(cpu_time_ns=12_000_000_000, vcpus=2)
+    row = domain_row("h", after, before, seconds=2.0, host_cpus=8)
+    assert row.cpu_pct == pytest.approx(50.0)
+    assert row.cpu_host_pct == pytest.approx(12.5)
+
+
+def test_byte_rates_are_deltas_over_wall_time() -> None:
+    before = counters(block_rd_bytes=1000, block_wr_bytes=0, net_rx_bytes=0, net_tx_bytes=10)
+    after = counters(block_rd_bytes=5000, block_wr_bytes=2048, net_rx_bytes=300, net_tx_bytes=10)
+    row = domain_row("h", after, before, seconds=4.0, host_cpus=4)
+    assert row.disk_rd_bps == pytest.approx(1000.0)
+    assert row.disk_wr_bps == pytest.approx(512.0)
+    assert row.net_rx_bps == pytest.approx(75.0)
+    assert row.net_tx_bps == pytest.approx(0.0)
+
+
+def test_first_sample_has_no_rates() -> None:
+    row = domain_row("h", counters(cpu_time_ns=5, vcpus=1, block_rd_bytes=9), None, 1.0, 4)
+    assert row.cpu_pct is None
+    assert row.disk_rd_bps is None
+
+
+def test_a_counter_that_went_back_means_restart_and_gives_no_rate() -> None:
+    assert per_second(10_000, 50, 1.0) is None
+    row = domain_row(
+        "h", counters(cpu_time_ns=100, vcpus=1), counters(cpu_time_ns=9_000_000), 1.0, 4
+    )
+    assert row.cpu_pct is None
+
+
+def test_a_stopped_vm_shows_no_rates_even_if_counters_moved() -> None:
+    before = counters(cpu_time_ns=1, block_rd_bytes=0)
+    after = counters(state=PowerState.SHUTOFF, cpu_time_ns=9_000_000_000, block_rd_bytes=10**9)
+    row = domain_row("h", after, before, 1.0, 4)
+    assert row.cpu_pct is None and row.disk_rd_bps is None and row.mem_used_kib is None
+
+
+def test_unknown_counters_stay_unknown() -> None:
+    row = domain_row("h", counters(), counters(), 1.0, None)
+    assert row.cpu_pct is None and row.net_rx_bps is None and row.vcpus is None
+
+
+def test_hints_fill_in_definition_facts_the_driver_does_not_report() -> None:
+    row = domain_row("h", counters(), None, 1.0, 4, vcpus_hint=4, mem_max_hint_kib=1024)
+    assert (row.vcpus, row.mem_max_kib) == (4, 1024)
+
+
+def test_memory_used_prefers_guest_view_over_rss() -> None:
+    assert memory_used_kib(counters(mem_rss_kib=500)) == 500
+    guest = counters(mem_rss_kib=500, mem_available_kib=4000, mem_usable_kib=1000)
+    assert memory_used_kib(guest) == 3000
+
+
+def test_zero_or_negative_interval_gives_no_rate() -> None:
+    assert per_second(0, 10, 0.0) is None
