@@ -75,7 +75,7 @@ class LimenApp(App[None]):
         yield HostBar(id="hosts")
         with Container(id="body"):
             with Vertical(id="left"):
-                yield VmTable(id="vms")
+                yield VmTable(id="vms", many_hosts=len(self.uris) > 1)
                 yield Input(
                     placeholder="filter: name or state words, Enter keeps, Esc clears", id="filter"
                 )
@@ -112,7 +112,6 @@ class LimenApp(App[None]):
 
     def _layout_for(self, width: int) -> None:
         self.screen.set_class(width < NARROW_BELOW, "narrow")
-        self.query_one(VmTable).set_layout(width, many_hosts=len(self.uris) > 1)
 
     # -- from the fleet (always on this loop) -------------------------------------------------
 

@@ -119,13 +119,13 @@ AUTO = Column(
 def columns_for(width: int, *, many_hosts: bool) -> list[Column]:
     """The columns that fit a terminal `width` cells wide; the name column fills the rest."""
     cols = [NAME]
-    if many_hosts and width >= 100:
+    if many_hosts and width >= 96:
         cols.append(HOST)
     cols += [STATE, VCPUS, CPU]
-    if width >= 110:
+    if width >= 104:
         cols.append(HOST_CPU)
     cols.append(MEM)
-    if width >= 100:
+    if width >= 88:
         cols.append(USED)
     cols += [DISK, NET, AUTO]
     return cols

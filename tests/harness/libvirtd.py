@@ -27,6 +27,7 @@ import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Literal
 
 import libvirt
 
@@ -316,6 +317,10 @@ def ensure_libvirtd(timeout: float = 30.0) -> None:
     # Fix /dev/kvm first: with a wrong mode even the probe below costs seconds.
     _ensure_kvm_access()
     if answers(SYSTEM_URI):
+        if os.geteuid() == 0 and not virtlogd_pids():
+            # A live libvirtd without virtlogd cannot start any guest.
+            _ensure_dirs()
+            _ensure_virtlogd(time.monotonic() + timeout)
         return
     deadline = time.monotonic() + timeout
     _ensure_dirs()
@@ -369,6 +374,35 @@ def restart_libvirtd(timeout: float = 30.0) -> None:
 
 # ------------------------------------------------------------------------- domains
 
+NicKind = Literal["ethernet", "user", "none"]
+"""How :func:`tiny_domain_xml` wires the guest's NIC.
+
+``ethernet``
+    A tap device (``vnetN``) that libvirt creates itself, with no bridge behind
+    it. The guest's PXE DHCP requests make real traffic, so
+    ``getAllDomainStats`` reports ``net.0.name`` and ``net.0.{rx,tx}.*``.
+    Needs ``/dev/net/tun`` and CAP_NET_ADMIN (root in the container is fine).
+``user``
+    QEMU's SLIRP. Works everywhere, but there is no host device to count, so
+    the stats only say ``net.count=1``.
+``none``
+    No NIC at all (``net.count=0``).
+
+A ``network`` interface is not offered: libvirt's bridge networks need
+iptables (even isolated ones) and dnsmasq for DHCP, neither of which is
+installed.
+"""
+
+TEST_METADATA_NS = "https://limen-tui.invalid/test-harness"
+"""Namespace of the ``<metadata>`` element recording which process made a domain."""
+
+_UNDEFINE_FLAGS = (
+    libvirt.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE
+    | libvirt.VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA
+    | libvirt.VIR_DOMAIN_UNDEFINE_CHECKPOINTS_METADATA
+    | libvirt.VIR_DOMAIN_UNDEFINE_NVRAM
+)
+
 
 def unique_prefix() -> str:
     """``limen-t-<8 hex>-``: unique per call, recognisable for the leftover sweep."""
@@ -382,17 +416,23 @@ def tiny_domain_xml(
     vcpus: int = 1,
     serial: bool = True,
     disk_path: str | None = None,
+    nic: NicKind = "ethernet",
 ) -> str:
-    """A diskless (or one-qcow2) TCG guest that starts in about a second.
+    """A diskless (or one-qcow2) TCG guest that starts in well under a second.
 
-    It PXE-boots from a ``user``-mode NIC (SLIRP; no bridge, dnsmasq or
-    iptables needed), so SeaBIOS and iPXE keep printing to the serial console
-    when ``serial`` is true. ``disk_path`` attaches a qcow2 image as ``vda``;
-    it must be readable by the ``libvirt-qemu`` user (see
-    :func:`make_qcow2`).
+    With no bootable disk SeaBIOS falls through to iPXE, which keeps retrying
+    DHCP, so with ``serial`` true there is steady output on the serial console
+    (``<bios useserial='yes'/>`` + a pty serial/console pair). ``disk_path``
+    attaches a qcow2 image as ``vda``; it must be readable by ``libvirt-qemu``
+    (see :func:`make_qcow2`). ``nic`` is described at :data:`NicKind`.
+
+    The domain carries ``<metadata>`` naming the creating process, which the
+    leftover sweep uses to leave other live test sessions' domains alone.
     """
     dom = ET.Element("domain", type="qemu")
     ET.SubElement(dom, "name").text = name
+    metadata = ET.SubElement(dom, "metadata")
+    ET.SubElement(metadata, f"{{{TEST_METADATA_NS}}}owner", pid=str(os.getpid()))
     ET.SubElement(dom, "memory", unit="MiB").text = str(memory_mib)
     ET.SubElement(dom, "currentMemory", unit="MiB").text = str(memory_mib)
     ET.SubElement(dom, "vcpu", placement="static").text = str(vcpus)
@@ -417,8 +457,9 @@ def tiny_domain_xml(
         ET.SubElement(disk, "driver", name="qemu", type="qcow2")
         ET.SubElement(disk, "source", file=disk_path)
         ET.SubElement(disk, "target", dev="vda", bus="virtio")
-    iface = ET.SubElement(devices, "interface", type="user")
-    ET.SubElement(iface, "model", type="virtio")
+    if nic != "none":
+        iface = ET.SubElement(devices, "interface", type=nic)
+        ET.SubElement(iface, "model", type="virtio")
     if serial:
         ser = ET.SubElement(devices, "serial", type="pty")
         ET.SubElement(ser, "target", port="0")
@@ -426,18 +467,79 @@ def tiny_domain_xml(
         ET.SubElement(con, "target", type="serial", port="0")
     ET.SubElement(devices, "memballoon", model="virtio")
 
+    ET.register_namespace("limen", TEST_METADATA_NS)
     ET.indent(dom)
     return ET.tostring(dom, encoding="unicode")
 
 
 def make_qcow2(path: str | os.PathLike[str], size_mib: int = 16) -> str:
-    """Create an empty qcow2 image at ``path`` and return it as a string.
+    """Create an empty qcow2 image at ``path`` and return the path as a string.
 
-    QEMU runs as ``libvirt-qemu``: the image's directory must be traversable by
-    that user (pytest's ``tmp_path`` is mode 0700 under root, so put images
-    under ``/var/lib/libvirt/images`` instead; the ``vm_disk_dir`` fixture
-    does).
+    QEMU runs as ``libvirt-qemu``, so the image's directory must be traversable
+    by that user. pytest's ``tmp_path`` (mode 0700, owned by root) is not; use
+    the ``vm_disk_dir`` fixture, which lives under ``/var/lib/libvirt/images``.
     """
     target = str(path)
     _run(["qemu-img", "create", "-q", "-f", "qcow2", target, f"{size_mib}M"])
     return target
+
+
+def domain_owner_pid(dom: libvirt.virDomain) -> int | None:
+    """The pid recorded by :func:`tiny_domain_xml`, or ``None`` if there is none."""
+    try:
+        xml = dom.metadata(libvirt.VIR_DOMAIN_METADATA_ELEMENT, TEST_METADATA_NS, 0)
+    except libvirt.libvirtError:
+        return None
+    try:
+        return int(ET.fromstring(xml).attrib["pid"])
+    except (ET.ParseError, KeyError, ValueError):
+        return None
+
+
+def remove_domain(conn: libvirt.virConnect, name: str) -> bool:
+    """Destroy (if running) and undefine (if persistent) domain ``name``.
+
+    Also drops managed save, snapshot/checkpoint metadata and NVRAM. Returns
+    ``False`` if the domain did not exist; other libvirt errors propagate.
+    """
+    try:
+        dom = conn.lookupByName(name)
+    except libvirt.libvirtError as exc:
+        if exc.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN:
+            return False
+        raise
+    try:
+        if dom.isActive():
+            try:
+                dom.destroy()
+            except libvirt.libvirtError as exc:
+                # It may have shut down between isActive() and destroy().
+                if exc.get_error_code() != libvirt.VIR_ERR_OPERATION_INVALID:
+                    raise
+        if dom.isPersistent():
+            dom.undefineFlags(_UNDEFINE_FLAGS)
+    except libvirt.libvirtError as exc:
+        # A transient domain vanishes on destroy: that is success too.
+        if exc.get_error_code() != libvirt.VIR_ERR_NO_DOMAIN:
+            raise
+    return True
+
+
+def sweep_leftover_domains(conn: libvirt.virConnect) -> list[str]:
+    """Remove ``limen-t-*`` domains left behind by this or by dead processes.
+
+    Domains whose recorded owner process is still alive (another pytest
+    session using the same daemon) are left alone. Returns the names removed.
+    """
+    removed: list[str] = []
+    me = os.getpid()
+    for dom in conn.listAllDomains(0):
+        name = dom.name()
+        if not name.startswith(TEST_PREFIX):
+            continue
+        owner = domain_owner_pid(dom)
+        if owner is not None and owner != me and _is_running(owner):
+            continue
+        if remove_domain(conn, name):
+            removed.append(name)
+    return removed

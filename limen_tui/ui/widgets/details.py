@@ -25,9 +25,14 @@ def details_table(row: DomainRow) -> Table:
     add("Host", row.host)
     add("State", Text(row.state.value, style=STATE_STYLE.get(row.state, "")))
     add("vCPUs", fmt.NA if row.vcpus is None else str(row.vcpus))
-    cpu = fmt.percent(row.cpu_pct, active=active)
-    host_cpu = fmt.percent(row.cpu_host_pct, active=active)
-    add("CPU", f"{cpu} % of its vCPUs, {host_cpu} % of the host" if active else "")
+    if not active:
+        add("CPU", "")
+    elif row.cpu_pct is None and row.cpu_host_pct is None:
+        add("CPU", fmt.NA)
+    else:
+        cpu = fmt.percent(row.cpu_pct, active=True)
+        host_cpu = fmt.percent(row.cpu_host_pct, active=True)
+        add("CPU", f"{cpu}% of its vCPUs, {host_cpu}% of host")
     add(
         "Memory",
         f"{fmt.kib(row.mem_used_kib, active=active) or '-'} used"

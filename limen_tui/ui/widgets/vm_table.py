@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from rich.text import Text
+from textual.events import Resize
 from textual.widgets import DataTable
 from textual.widgets.data_table import RowKey
 
@@ -43,7 +44,7 @@ class VmTable(DataTable[Text]):
     VmTable { height: 1fr; }
     """
 
-    def __init__(self, *, id: str | None = None) -> None:
+    def __init__(self, *, many_hosts: bool = False, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=False)
         self.rows_by_key: dict[Key, DomainRow] = {}
         """Every row the fleet told us of, shown or filtered out."""
@@ -54,17 +55,20 @@ class VmTable(DataTable[Text]):
         self.query_text = ""
         self.sort_column = "name"
         self.sort_reverse = False
-        self.many_hosts = False
+        self.many_hosts = many_hosts
         self.cells_updated = 0
         """Cells written since start: the cost of the diff, for tests and the benchmark."""
 
     # -- layout ------------------------------------------------------------------------------
 
+    def on_resize(self, event: Resize) -> None:
+        self.set_layout(event.size.width, self.many_hosts)
+
     def set_layout(self, width: int, many_hosts: bool) -> None:
         """Choose columns for the terminal width; rebuilds only when the column set changes."""
         cols = columns_for(width, many_hosts=many_hosts)
         fixed = sum((c.width or 0) + 2 for c in cols if c.width)
-        name_width = max(NAME_MIN, min(NAME_MAX, width - fixed - 4))
+        name_width = max(NAME_MIN, min(NAME_MAX, width - fixed - 5))
         if [c.key for c in cols] == [c.key for c in self._columns] and (
             name_width == self._name_width
         ):

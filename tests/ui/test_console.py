@@ -1,0 +1,118 @@
+"""The console on the live demo hypervisor, driven from the keyboard with Textual's Pilot."""
+
+from __future__ import annotations
+
+from textual.coordinate import Coordinate
+
+from limen_tui.model import PowerState
+from limen_tui.ui.screens.help import HelpScreen
+from limen_tui.ui.widgets.details import DetailsPanel
+from limen_tui.ui.widgets.host_bar import HostBar
+from limen_tui.ui.widgets.vm_table import VmTable
+
+from .helpers import demo_app, wait_for
+
+
+async def test_demo_fleet_fills_the_table_and_the_header() -> None:
+    app = demo_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        table = app.query_one(VmTable)
+        await wait_for(lambda: table.row_count == 48)
+        status = app.query_one(HostBar).statuses["demo"]
+        await wait_for(lambda: app.query_one(HostBar).statuses["demo"].calls_last_tick == 1)
+        assert status.facts is not None and status.facts.cpus == 64
+        states = {r.state for r in table.rows_by_key.values()}
+        assert {PowerState.RUNNING, PowerState.PAUSED, PowerState.SHUTOFF} <= states
+        await pilot.press("q")
+
+
+async def test_filter_by_name_then_by_state_then_clear() -> None:
+    app = demo_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = app.query_one(VmTable)
+        await wait_for(lambda: table.row_count == 48)
+        await pilot.press("slash", *"k8s")
+        await wait_for(lambda: table.row_count < 48)
+        assert table.shown_names() and all("k8s" in n for n in table.shown_names())
+        await pilot.press("enter")
+        assert app.focused is table
+        await pilot.press("slash", "ctrl+u", *"paused")
+        await pilot.pause()
+        names = table.shown_names()
+        assert names and all(
+            r.state is PowerState.PAUSED for k, r in table.rows_by_key.items() if r.name in names
+        )
+        paused = sum(r.state is PowerState.PAUSED for r in table.rows_by_key.values())
+        assert len(names) == paused
+        await pilot.press("escape")
+        await pilot.pause()
+        assert table.row_count == 48
+
+
+async def test_filter_that_matches_nothing_shows_an_empty_table_and_keeps_running() -> None:
+    app = demo_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = app.query_one(VmTable)
+        await wait_for(lambda: table.row_count == 48)
+        await pilot.press("slash", *"[bold]no-such-vm")
+        await pilot.pause()
+        assert table.row_count == 0
+        assert app.query_one(DetailsPanel).row is None
+        await pilot.press("escape")
+        await wait_for(lambda: table.row_count == 48)
+
+
+async def test_sort_by_keys_and_reverse() -> None:
+    app = demo_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        table = app.query_one(VmTable)
+        await wait_for(lambda: table.row_count == 48)
+        names = table.shown_names()
+        assert names == sorted(names, key=str.casefold)
+        await pilot.press("S")
+        assert table.shown_names() == list(reversed(names))
+        await pilot.press("s")  # next column: state
+        assert table.sort_column == "state"
+        shown_states = [
+            next(r.state.value for r in table.rows_by_key.values() if r.name == n)
+            for n in table.shown_names()
+        ]
+        assert shown_states == sorted(shown_states)
+
+
+async def test_sort_keeps_the_cursor_on_the_same_vm() -> None:
+    app = demo_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        table = app.query_one(VmTable)
+        await wait_for(lambda: table.row_count == 48)
+        await pilot.press("down", "down", "down")
+        chosen = table.selected_row
+        assert chosen is not None
+        await pilot.press("S")
+        assert table.selected_row == chosen
+        assert app.query_one(DetailsPanel).row == chosen
+
+
+async def test_help_opens_and_closes() -> None:
+    app = demo_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape")
+        assert not isinstance(app.screen, HelpScreen)
+
+
+async def test_hostile_names_are_shown_literally() -> None:
+    app = demo_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        table = app.query_one(VmTable)
+        await wait_for(lambda: table.row_count == 48)
+        await pilot.press("slash", *"lab-")
+        await pilot.press("enter")
+        await pilot.pause()
+        row = table.selected_row
+        assert row is not None and row.name == "lab-[bold]not-markup[reverse]"
+        cell = table.get_cell_at(Coordinate(table.cursor_row, 0))
+        assert cell.plain == row.name and not cell.spans
+        details = app.query_one(DetailsPanel)
+        assert details.row == row
