@@ -59,9 +59,17 @@ class DomainCollector:
         self._prev: dict[str, DomainCounters] = {}
         self._prev_at = 0.0
         self._last_rows: dict[str, DomainRow] = {}
+        self._last_stats: dict[str, object] = {}
+        self._settled: set[str] = set()
+        """Domains whose last row came from stats equal to the tick before: an identical
+        record again gives an identical row (no counter moved, all rates 0 or unknown)."""
         self._autostart: set[str] = set()
         self._persistent: set[str] = set()
         self._hints: dict[str, tuple[int | None, int | None]] = {}
+        self.reuse_unchanged = True
+        """Reuse the row of a domain whose stats did not change (off only to benchmark)."""
+        self._membership_version = 0
+        self._rows_version = -1
         self.membership_dirty = True
         """Set (from any thread) when domains were defined or undefined; re-reads flags once."""
 
@@ -96,6 +104,7 @@ class DomainCollector:
         # every domain at once, and only when the set of domains changed.
         self._autostart = self._uuids(LIST_AUTOSTART)
         self._persistent = self._uuids(LIST_PERSISTENT)
+        self._membership_version += 1
         for dom, c in new:
             if c.vcpus is None or c.mem_max_kib is None:
                 # Drivers without vcpu/balloon stats (the test driver): read the definition
@@ -114,10 +123,24 @@ class DomainCollector:
         now = time.monotonic()
         counters: dict[str, DomainCounters] = {}
         new: list[tuple[libvirt.virDomain, DomainCounters]] = []
+        reused: dict[str, DomainRow] = {}
+        stats_by_uuid: dict[str, object] = {}
+        last_stats, settled = self._last_stats, self._settled
         for dom, stats in records:
-            c = parse_record(dom.UUIDString(), dom.name(), stats)
-            counters[c.uuid] = c
-            if c.uuid not in self._prev and c.uuid not in self._hints:
+            uuid = dom.UUIDString()
+            stats_by_uuid[uuid] = stats
+            same = last_stats.get(uuid) == stats
+            if same and self.reuse_unchanged and uuid in settled and uuid in self._last_rows:
+                reused[uuid] = self._last_rows[uuid]
+                counters[uuid] = self._prev[uuid]
+                continue
+            if same:
+                settled.add(uuid)
+            else:
+                settled.discard(uuid)
+            c = parse_record(uuid, dom.name(), stats)
+            counters[uuid] = c
+            if uuid not in self._prev and uuid not in self._hints:
                 new.append((dom, c))
         mid = self._calls.snapshot()
         if new or self.membership_dirty:
@@ -126,7 +149,11 @@ class DomainCollector:
         seconds = now - self._prev_at
         changed: list[DomainRow] = []
         rows: dict[str, DomainRow] = {}
+        membership_changed = bool(new) or self._membership_version != self._rows_version
         for uuid, c in counters.items():
+            if uuid in reused and not membership_changed:
+                rows[uuid] = reused[uuid]
+                continue
             vcpus_hint, mem_hint = self._hints.get(uuid, (None, None))
             row = domain_row(
                 self._host,
@@ -142,10 +169,13 @@ class DomainCollector:
             rows[uuid] = row
             if self._last_rows.get(uuid) != row:
                 changed.append(row)
+        self._rows_version = self._membership_version
         removed = [uuid for uuid in self._last_rows if uuid not in rows]
         for uuid in removed:
             self._hints.pop(uuid, None)
+            self._settled.discard(uuid)
         self._prev, self._prev_at, self._last_rows = counters, now, rows
+        self._last_stats = stats_by_uuid
         return Tick(
             host=self._host,
             started=started,

@@ -22,9 +22,9 @@ TABLE_GROUPS = (
 
 def _int(stats: Mapping[str, Any], key: str) -> int | None:
     value = stats.get(key)
-    if isinstance(value, bool) or not isinstance(value, int):
-        return None
-    return value
+    # `type(...) is int` keeps bools out and is the fastest check; this runs for every
+    # counter of every VM on every tick.
+    return value if type(value) is int else None
 
 
 def _sum_indexed(stats: Mapping[str, Any], prefix: str, field: str) -> int | None:
