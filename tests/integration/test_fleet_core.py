@@ -1,0 +1,90 @@
+"""The core without a terminal: one HostSession on the real libvirtd."""
+
+from __future__ import annotations
+
+import pytest
+
+from limen_tui.config import Settings
+from limen_tui.fleet import (
+    DomainEventArrived,
+    DomainsRefreshed,
+    FleetUpdate,
+    HostSession,
+    HostStatusChanged,
+)
+from limen_tui.model import LinkState, PowerState
+from tests.conftest import MakeVm, Virsh
+from tests.ui.helpers import wait_for
+
+pytestmark = pytest.mark.libvirtd
+
+
+async def test_calls_per_tick_stay_one_bulk_call_whatever_the_vm_count(
+    libvirtd: str, vm_factory: MakeVm
+) -> None:
+    updates: list[FleetUpdate] = []
+    for i in range(3):
+        vm_factory(f"count-{i}", start=i < 2)
+    session = HostSession(libvirtd, updates.append, Settings(refresh_interval=0.2))
+    session.start()
+    try:
+        await wait_for(lambda: sum(isinstance(u, DomainsRefreshed) for u in updates) >= 4, limit=30)
+        ticks = [u.tick for u in updates if isinstance(u, DomainsRefreshed)]
+        assert all(t.calls == {"getAllDomainStats": 1} for t in ticks)
+        assert all(not t.discovery_calls for t in ticks[1:])
+        assert session.status.state is LinkState.LIVE
+        assert session.status.facts is not None and session.status.facts.hypervisor == "QEMU"
+    finally:
+        await session.stop()
+
+
+async def test_lifecycle_events_become_model_events(
+    libvirtd: str, vm_factory: MakeVm, virsh: Virsh
+) -> None:
+    updates: list[FleetUpdate] = []
+    name = vm_factory("events")
+    session = HostSession(libvirtd, updates.append, Settings(refresh_interval=600))
+    session.start()
+    try:
+        await wait_for(lambda: any(isinstance(u, DomainsRefreshed) for u in updates), limit=30)
+        virsh("start", name)
+
+        def events() -> list[tuple[str, str]]:
+            return [
+                (u.event.event, u.event.reason)
+                for u in updates
+                if isinstance(u, DomainEventArrived) and u.event.name == name
+            ]
+
+        await wait_for(lambda: ("started", "booted") in events(), limit=30)
+        started = next(
+            u for u in updates if isinstance(u, DomainEventArrived) and u.event.event == "started"
+        )
+        assert started.row is not None and started.row.state is PowerState.RUNNING
+        assert "lifecycle" not in session.unsupported_events
+    finally:
+        await session.stop()
+
+
+async def test_unreachable_uri_is_down_with_a_reason_and_retried() -> None:
+    updates: list[FleetUpdate] = []
+    session = HostSession(
+        "qemu+tcp://127.0.0.1:1/system",
+        updates.append,
+        Settings(reconnect_min=0.1, reconnect_max=0.2, connect_timeout=5),
+    )
+    session.start()
+    try:
+
+        def downs() -> list[str]:
+            return [
+                u.status.reason
+                for u in updates
+                if isinstance(u, HostStatusChanged) and u.status.state is LinkState.DOWN
+            ]
+
+        await wait_for(lambda: len(downs()) >= 2, limit=20)
+        assert "retrying" in downs()[0]
+        assert "127.0.0.1" in downs()[0] or "connect" in downs()[0].lower()
+    finally:
+        await session.stop()
