@@ -98,6 +98,7 @@ async def measure_ui_apply(n: int, changed_share: float, repeats: int) -> dict[s
     app = LimenApp([demo_uri()], start_fleet=False)
     apply_ms: list[float] = []
     with_paint_ms: list[float] = []
+    idle_ms: list[float] = []
     async with app.run_test(size=(120, 40)) as pilot:
         table = app.query_one(VmTable)
         table.apply(rows)
@@ -114,11 +115,15 @@ async def measure_ui_apply(n: int, changed_share: float, repeats: int) -> dict[s
             apply_ms.append(time.perf_counter() - t0)
             await pilot.pause()
             with_paint_ms.append(time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            await pilot.pause()  # the same wait with nothing changed: the pilot's own cost
+            idle_ms.append(time.perf_counter() - t0)
     return {
         "ui_rows": n,
         "ui_changed": int(n * changed_share),
         "ui_apply_ms": _median_ms(apply_ms),
         "ui_apply_and_paint_ms": _median_ms(with_paint_ms),
+        "ui_idle_pause_ms": _median_ms(idle_ms),
     }
 
 
@@ -147,7 +152,8 @@ def main() -> None:
         )
     print(
         f"UI apply, {ui['ui_rows']} VMs with {ui['ui_changed']} changed: "
-        f"{ui['ui_apply_ms']:.2f} ms (with the repaint: {ui['ui_apply_and_paint_ms']:.2f} ms)"
+        f"{ui['ui_apply_ms']:.2f} ms; with the repaint {ui['ui_apply_and_paint_ms']:.2f} ms "
+        f"(the same wait with nothing to paint: {ui['ui_idle_pause_ms']:.2f} ms)"
     )
     print(json.dumps({"benchmark": "refresh", "results": results, "ui": ui}))
 
