@@ -12,12 +12,12 @@ sys.path.insert(0, str(ROOT))
 from tests.ui.helpers import inject, injected_app  # noqa: E402
 
 
-async def shoot(size: tuple[int, int], out: Path) -> None:
+async def shoot(size: tuple[int, int]) -> str:
     app = injected_app()
     async with app.run_test(size=size) as pilot:
         await inject(app)
         await pilot.pause()
-        out.write_text(app.export_screenshot(title="limen-tui --demo"))
+        return app.export_screenshot(title="limen-tui --demo")
 
 
 def main() -> None:
@@ -25,7 +25,7 @@ def main() -> None:
     folder.mkdir(exist_ok=True)
     for w, h in ((80, 24), (120, 40)):
         path = folder / f"demo-{w}x{h}.svg"
-        asyncio.run(shoot((w, h), path))
+        path.write_text(asyncio.run(shoot((w, h))))
         print(path.relative_to(ROOT))
 
 

@@ -126,7 +126,10 @@ class LimenApp(App[None]):
     @on(HostStatusUpdated)
     def _host_status(self, message: HostStatusUpdated) -> None:
         status = message.update.status
-        bar = self.query_one(HostBar)
+        bars = self.query(HostBar)
+        if not bars:
+            return  # arrived while the console was closing
+        bar = bars.first()
         previous = bar.statuses.get(status.key)
         bar.set_status(status)
         changed = previous is None or previous.state != status.state
@@ -143,7 +146,10 @@ class LimenApp(App[None]):
     def _domains(self, message: DomainsUpdated) -> None:
         update = message.update
         started = time.perf_counter()
-        table = self.query_one(VmTable)
+        tables = self.query(VmTable)
+        if not tables:
+            return
+        table = tables.first()
         with self.batch_update():
             table.apply(update.changed, update.removed)
         self.last_apply_ms = (time.perf_counter() - started) * 1000
@@ -153,6 +159,8 @@ class LimenApp(App[None]):
     @on(DomainEventReceived)
     def _event(self, message: DomainEventReceived) -> None:
         update = message.update
+        if not self.query(EventLog):
+            return
         self.query_one(EventLog).add_event(update.event, show_host=len(self.uris) > 1)
         table = self.query_one(VmTable)
         if update.row is not None or update.removed is not None:

@@ -7,6 +7,7 @@ every state change the table shows must have come from a libvirt event.
 from __future__ import annotations
 
 import pytest
+from textual.coordinate import Coordinate
 
 from limen_tui.config import Settings
 from limen_tui.model import DomainRow, PowerState
@@ -94,3 +95,33 @@ async def test_running_vm_shows_real_cpu_and_memory_figures(
         status = next(iter(app.fleet.sessions.values())).status if app.fleet else None
         assert status is not None and status.calls_last_tick is not None
         assert status.calls_last_tick <= 3  # one bulk call, plus flags when the set changed
+
+
+HOSTILE_SUFFIXES = [
+    "q\"uo'te;$(touch x)[bold]red[reverse]",
+    "ünïcödé-名前-🖥",
+    "long-" + "x" * 180,
+]
+
+
+async def test_hostile_names_from_a_real_host_are_shown_literally(
+    libvirtd: str, vm_factory: MakeVm
+) -> None:
+    names = [vm_factory(suffix) for suffix in HOSTILE_SUFFIXES]
+    app = LimenApp([libvirtd], EVENTS_ONLY)
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = app.query_one(VmTable)
+        await wait_for(lambda: all(_row(table, n) is not None for n in names), limit=30)
+        await pilot.press("slash", *"limen-t-")
+        await pilot.press("enter")
+        shown = {}
+        for _ in range(table.row_count):
+            row = table.selected_row
+            assert row is not None
+            shown[row.name] = table.get_cell_at(Coordinate(table.cursor_row, 0))
+            await pilot.press("down")
+        for name in names:
+            cell = shown[name]
+            assert not cell.spans, "markup in a name was interpreted"
+            assert name.startswith(cell.plain.removesuffix("…"))
+        assert len(names[2]) > 190 and shown[names[2]].cell_len <= 40

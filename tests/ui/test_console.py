@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 
 from rich.console import Console
 from textual.coordinate import Coordinate
@@ -13,7 +14,7 @@ from limen_tui.ui.widgets.details import DetailsPanel, details_table
 from limen_tui.ui.widgets.host_bar import HostBar
 from limen_tui.ui.widgets.vm_table import VmTable
 
-from .helpers import demo_app, wait_for
+from .helpers import demo_app, injected_app, wait_for
 
 
 async def test_demo_fleet_fills_the_table_and_the_header() -> None:
@@ -123,3 +124,20 @@ async def test_hostile_names_are_shown_literally() -> None:
         console = Console(width=120, record=True, file=io.StringIO())
         console.print(details_table(row))
         assert "lab-[bold]not-markup[reverse]" in console.export_text()
+
+
+async def test_event_log_keeps_only_its_bound() -> None:
+    from limen_tui.model import DomainEvent
+    from limen_tui.ui.widgets.event_log import EventLog
+
+    app = injected_app()
+    app.settings = replace(app.settings, event_log_lines=25)
+    async with app.run_test(size=(80, 24)):
+        log = app.query_one(EventLog)
+        for i in range(500):
+            log.add_event(
+                DomainEvent(0.0, "h", "u", f"vm-{i}", "lifecycle", "started", "booted"),
+                show_host=False,
+            )
+        assert len(log.lines) == 25
+        assert log.lines[-1].endswith("vm-499 started (booted)")
