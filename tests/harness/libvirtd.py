@@ -128,12 +128,28 @@ def _comm(pid: int) -> str:
         return ""
 
 
+def _in_our_namespaces(pid: int) -> bool:
+    """Whether ``pid`` shares our PID and mount namespaces.
+
+    From the container's root namespace ``pgrep`` also sees daemons that live in
+    nested namespaces (another sandboxed test run with its own ``/run``); those
+    do not serve our socket and must be neither counted nor killed.
+    """
+    try:
+        return all(
+            os.readlink(f"/proc/{pid}/ns/{ns}") == os.readlink(f"/proc/self/ns/{ns}")
+            for ns in ("pid", "mnt")
+        )
+    except OSError:
+        return False
+
+
 def _pids(name: str, pidfile: Path) -> list[int]:
     """Live pids of daemon ``name``: from its pid file, else from ``pgrep -x``."""
     found: list[int] = []
     with contextlib.suppress(OSError, ValueError):
         pid = int(pidfile.read_text().strip())
-        if _is_running(pid) and _comm(pid) == name:
+        if _is_running(pid) and _comm(pid) == name and _in_our_namespaces(pid):
             found.append(pid)
     pgrep = shutil.which("pgrep")
     if pgrep is not None:
@@ -143,7 +159,7 @@ def _pids(name: str, pidfile: Path) -> list[int]:
         for line in proc.stdout.split():
             with contextlib.suppress(ValueError):
                 pid = int(line)
-                if pid not in found and _is_running(pid):
+                if pid not in found and _is_running(pid) and _in_our_namespaces(pid):
                     found.append(pid)
     return found
 
