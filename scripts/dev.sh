@@ -30,7 +30,8 @@ python_env() {
     local extra=$1
     local py=${PYTHON:-python3}
     if [ ! -x "$VENV/bin/python" ]; then
-        "$py" -m venv "$VENV"
+        # Debian's own python3 ships venv separately; a pyenv or python.org build has it.
+        "$py" -m venv "$VENV" 2>/dev/null || { need_apt python3-venv; rm -rf "$VENV"; "$py" -m venv "$VENV"; }
     fi
     # Reinstall only when pyproject.toml changed since the last install.
     local stamp="$VENV/.limen-installed-$extra"
