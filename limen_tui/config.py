@@ -21,3 +21,9 @@ class Settings:
     workers_per_host: int = 2
     """Threads per host for blocking libvirt calls (ticks are sequential; one spare)."""
     readonly: bool = False
+    shutdown_timeout: float = 60.0
+    """Seconds a guest gets to stop after an ACPI shutdown before the console says so."""
+    confirm_timeout: float = 30.0
+    """Seconds to wait for the libvirt event that confirms an action."""
+    bulk_concurrency: int = 5
+    """Actions of one bulk run that may be in flight at once."""

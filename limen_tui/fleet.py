@@ -21,6 +21,14 @@ import libvirt
 
 from limen_tui.config import Settings
 from limen_tui.model import DomainEvent, DomainRow, HostStatus, LinkState, PowerState
+from limen_tui.operations import (
+    AuditSink,
+    BatchSummary,
+    Operation,
+    OpState,
+    next_batch_id,
+)
+from limen_tui.virt.actions import ACTIONS, ActionRefused
 from limen_tui.virt.calls import CallCounter
 from limen_tui.virt.collector import DomainCollector, Tick
 from limen_tui.virt.connection import (
@@ -57,7 +65,19 @@ class DomainEventArrived:
     removed: tuple[str, str] | None = None
 
 
-FleetUpdate = HostStatusChanged | DomainsRefreshed | DomainEventArrived
+@dataclass(frozen=True, slots=True)
+class OperationChanged:
+    operation: Operation
+
+
+@dataclass(frozen=True, slots=True)
+class BatchFinished:
+    summary: BatchSummary
+
+
+FleetUpdate = (
+    HostStatusChanged | DomainsRefreshed | DomainEventArrived | OperationChanged | BatchFinished
+)
 Publish = Callable[[FleetUpdate], None]
 
 
@@ -92,6 +112,8 @@ class HostSession:
         self._rows: dict[str, DomainRow] = {}
         self._event_states: dict[str, tuple[float, PowerState]] = {}
         self._closed = asyncio.Event()
+        self._waiters: dict[str, list[tuple[frozenset[str], asyncio.Future[DomainEvent]]]] = {}
+        self.audit: AuditSink | None = None
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
         self.status = HostStatus(
@@ -279,6 +301,7 @@ class HostSession:
         self._publish(DomainsRefreshed(self.key, changed, removed, tick))
 
     def _on_event(self, event: DomainEvent) -> None:
+        self._wake_waiters(event)
         row = self._rows.get(event.uuid)
         removed: tuple[str, str] | None = None
         if event.kind == "lifecycle":
@@ -316,6 +339,122 @@ class HostSession:
             row = None
         self._publish(DomainEventArrived(event, row, removed))
 
+    # -- actions -----------------------------------------------------------------------------
+
+    def _wake_waiters(self, event: DomainEvent) -> None:
+        word = "reboot" if event.kind == "reboot" else event.event
+        if event.kind not in ("lifecycle", "reboot"):
+            return
+        for words, future in self._waiters.get(event.uuid, []):
+            if word in words and not future.done():
+                future.set_result(event)
+
+    def _expect(self, uuid: str, words: frozenset[str]) -> asyncio.Future[DomainEvent]:
+        future: asyncio.Future[DomainEvent] = asyncio.get_running_loop().create_future()
+        self._waiters.setdefault(uuid, []).append((words, future))
+        return future
+
+    def _forget(self, uuid: str, future: asyncio.Future[DomainEvent]) -> None:
+        waiting = [w for w in self._waiters.get(uuid, []) if w[1] is not future]
+        if waiting:
+            self._waiters[uuid] = waiting
+        else:
+            self._waiters.pop(uuid, None)
+
+    def _report(self, op: Operation) -> Operation:
+        if op.state.finished and self.audit is not None:
+            try:
+                self.audit(op)
+            except Exception as exc:  # the audit must never be lost silently
+                op = replace(
+                    op,
+                    error=(op.error + "; " if op.error else "")
+                    + f"NOT AUDITED: {describe_error(exc)}",
+                )
+        self._publish(OperationChanged(op))
+        return op
+
+    async def perform(self, op: Operation, gate: asyncio.Semaphore | None = None) -> Operation:
+        """Run one action on one VM and wait for libvirt's event that confirms it."""
+        self._report(op)
+        action = ACTIONS[op.action]
+        async with gate or contextlib.nullcontext():
+            if self.settings.readonly:
+                return self._report(
+                    op.finish(OpState.REFUSED, error="read-only session: nothing can be changed")
+                )
+            conn = self._conn
+            if conn is None or self.status.state is not LinkState.LIVE:
+                reason = self.status.reason or self.status.state.value
+                return self._report(op.finish(OpState.FAILED, error=f"host is not live ({reason})"))
+            row = self._rows.get(op.uuid)
+            if row is not None and action.needs_running is not None:
+                if action.needs_running and not row.state.is_active:
+                    return self._report(
+                        op.finish(OpState.REFUSED, error=f"{row.name} is {row.state.value}")
+                    )
+                if not action.needs_running and row.state.is_active:
+                    return self._report(
+                        op.finish(
+                            OpState.REFUSED,
+                            error=f"{row.name} is {row.state.value}; shut it off first"
+                            if op.action == "rename"
+                            else f"{row.name} is already {row.state.value}",
+                        )
+                    )
+            op = self._report(op.running())
+            waiter = self._expect(op.uuid, action.confirms) if action.confirms else None
+            uuid, params = op.uuid, op.params
+
+            def work() -> str:
+                dom = conn.lookupByUUIDString(uuid)
+                self.calls.record(f"action {action.key}")
+                return action.run(dom, params)
+
+            try:
+                note = await self.call(work, self.settings.confirm_timeout)
+            except (libvirt.libvirtError, ActionRefused) as exc:
+                if waiter is not None:
+                    self._forget(op.uuid, waiter)
+                return self._report(op.finish(OpState.FAILED, error=describe_error(exc)))
+            except TimeoutError:
+                if waiter is not None:
+                    self._forget(op.uuid, waiter)
+                return self._report(
+                    op.finish(
+                        OpState.FAILED,
+                        error=f"libvirt did not answer within {self.settings.confirm_timeout:.0f}s",
+                    )
+                )
+            if action.key in ("autostart", "set_vcpus", "set_memory") and self._collector:
+                self._collector.membership_dirty = True  # re-read flags and sizes next tick
+            if waiter is None:
+                return self._report(op.finish(OpState.SUCCEEDED, note=note))
+            limit = (
+                self.settings.shutdown_timeout
+                if op.action == "shutdown"
+                else self.settings.confirm_timeout
+            )
+            try:
+                event = await asyncio.wait_for(asyncio.shield(waiter), limit)
+            except TimeoutError:
+                if action.optional_confirm:
+                    return self._report(
+                        op.finish(
+                            OpState.SUCCEEDED, note=f"{note}; the guest has not reported it yet"
+                        )
+                    )
+                what = (
+                    f"the guest did not stop within {limit:.0f}s (it may ignore ACPI); force off?"
+                    if op.action == "shutdown"
+                    else f"{note}, but libvirt reported no outcome within {limit:.0f}s"
+                )
+                return self._report(op.finish(OpState.TIMED_OUT, error=what))
+            finally:
+                self._forget(op.uuid, waiter)
+            reason = f" ({event.reason})" if event.reason else ""
+            return self._report(op.finish(OpState.SUCCEEDED, note=f"{event.event}{reason}"))
+
     def _set_status(self, state: LinkState, reason: str) -> None:
         since = self.status.since if state == self.status.state else time.time()
         self.status = replace(self.status, state=state, reason=reason, since=since)
@@ -335,6 +474,7 @@ class Fleet:
         demo_uri: str | None = None,
     ) -> None:
         self.settings = settings or Settings()
+        self._publish = publish
         self.sessions: dict[str, HostSession] = {}
         for uri in dict.fromkeys(uris):
             demo = uri == demo_uri
@@ -346,6 +486,28 @@ class Fleet:
     def start(self) -> None:
         for session in self.sessions.values():
             session.start()
+
+    def set_audit(self, audit: AuditSink | None) -> None:
+        for session in self.sessions.values():
+            session.audit = audit
+
+    async def perform(
+        self, targets: list[DomainRow], action: str, params: dict[str, object] | None = None
+    ) -> list[Operation]:
+        """Run `action` on every target with bounded concurrency; one failure stops nothing."""
+        batch = next_batch_id() if len(targets) > 1 else None
+        gate = asyncio.Semaphore(max(1, self.settings.bulk_concurrency))
+        ops = [
+            Operation.new(row.host, row.uuid, row.name, action, params, batch=batch)
+            for row in targets
+            if row.host in self.sessions
+        ]
+        results = await asyncio.gather(*(self.sessions[op.host].perform(op, gate) for op in ops))
+        if batch is not None and results:
+            ok = sum(r.state is OpState.SUCCEEDED for r in results)
+            summary = BatchSummary(batch, action, ok, len(results) - ok)
+            self._publish(BatchFinished(summary))
+        return list(results)
 
     async def stop(self) -> None:
         await asyncio.gather(*(s.stop() for s in self.sessions.values()))
