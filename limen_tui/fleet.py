@@ -38,7 +38,7 @@ from limen_tui.virt.connection import (
     open_connection,
     read_facts,
 )
-from limen_tui.virt.eventloop import ensure_event_loop
+from limen_tui.virt.eventloop import ensure_event_loop, nudge
 from limen_tui.virt.events import subscribe
 
 log = logging.getLogger(__name__)
@@ -143,7 +143,14 @@ class HostSession:
     async def call(self, fn: Callable[[], T], limit: float | None = None) -> T:
         """Run a blocking call on this host's workers, bounded by the call timeout."""
         loop = asyncio.get_running_loop()
-        future = loop.run_in_executor(self._pool, fn)
+
+        def run_then_nudge() -> T:
+            try:
+                return fn()
+            finally:
+                nudge()  # deliver at once any event this call queued
+
+        future = loop.run_in_executor(self._pool, run_then_nudge)
         return await asyncio.wait_for(future, limit or self.settings.call_timeout)
 
     @property

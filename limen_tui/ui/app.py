@@ -7,33 +7,44 @@ from typing import ClassVar
 
 from rich.text import Text
 from textual import on
-from textual.app import App, ComposeResult
+from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Container, Vertical
 from textual.events import Resize
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import DataTable, Footer, Input, Static, TabbedContent, TabPane
 
 from limen_tui import __version__
 from limen_tui.config import Settings
 from limen_tui.fleet import (
+    BatchFinished,
     DomainEventArrived,
     DomainsRefreshed,
     Fleet,
     FleetUpdate,
     HostStatusChanged,
+    OperationChanged,
 )
 from limen_tui.model import LinkState
-from limen_tui.ui.messages import DomainEventReceived, DomainsUpdated, HostStatusUpdated
+from limen_tui.ui.keys import action_bindings
+from limen_tui.ui.messages import (
+    BatchSummarised,
+    DomainEventReceived,
+    DomainsUpdated,
+    HostStatusUpdated,
+    OperationUpdated,
+)
 from limen_tui.ui.screens.help import HelpScreen
+from limen_tui.ui.vm_actions import VmActions
 from limen_tui.ui.widgets.details import DetailsPanel
 from limen_tui.ui.widgets.event_log import EventLog
 from limen_tui.ui.widgets.host_bar import HostBar
+from limen_tui.ui.widgets.operations import OperationsPane
 from limen_tui.ui.widgets.vm_table import VmTable
 
 NARROW_BELOW = 110
 
 
-class LimenApp(App[None]):
+class LimenApp(VmActions):
     """limen-tui's main screen."""
 
     TITLE = "limen-tui"
@@ -44,10 +55,12 @@ class LimenApp(App[None]):
         Binding("slash", "filter", "Filter", key_display="/"),
         Binding("escape", "clear_filter", "Clear filter", show=False),
         Binding("s", "sort_next", "Sort", tooltip="Sort by the next column"),
-        Binding("S", "sort_reverse", "Reverse", key_display="S"),
-        Binding("d", "toggle_details", "Details"),
-        Binding("e", "focus_events", "Events", tooltip="Move to the event log"),
+        Binding("S", "sort_reverse", "Reverse", key_display="S", show=False),
+        Binding("d", "toggle_details", "Details", show=False),
+        Binding("e", "show_log('events')", "Events", show=False),
+        Binding("w", "show_log('operations')", "Operations", show=False),
         Binding("t", "focus_table", "Table", show=False),
+        *action_bindings(),
     ]
 
     def __init__(
@@ -61,6 +74,7 @@ class LimenApp(App[None]):
         super().__init__()
         self.uris = uris
         self.settings = settings or Settings()
+        self.readonly = self.settings.readonly
         self.demo = demo
         self.start_fleet = start_fleet
         self.fleet: Fleet | None = None
@@ -82,7 +96,11 @@ class LimenApp(App[None]):
             details = DetailsPanel(id="details")
             details.border_title = "Details"
             yield details
-            yield EventLog(self.settings.event_log_lines, id="events")
+            with TabbedContent(id="logs", initial="events-tab"):
+                with TabPane("Events", id="events-tab"):
+                    yield EventLog(self.settings.event_log_lines, id="events")
+                with TabPane("Operations", id="operations-tab"):
+                    yield OperationsPane(self.settings.event_log_lines, id="operations")
         yield Footer()
 
     def _title_text(self) -> Text:
@@ -122,6 +140,29 @@ class LimenApp(App[None]):
             self.post_message(DomainEventReceived(update))
         elif isinstance(update, HostStatusChanged):
             self.post_message(HostStatusUpdated(update))
+        elif isinstance(update, OperationChanged):
+            self.post_message(OperationUpdated(update))
+        elif isinstance(update, BatchFinished):
+            self.post_message(BatchSummarised(update))
+
+    @on(OperationUpdated)
+    def _operation(self, message: OperationUpdated) -> None:
+        panes = self.query(OperationsPane)
+        if not panes:
+            return
+        op = message.update.operation
+        panes.first().show(op)
+        if op.state.finished:
+            self.operation_finished(op)
+
+    @on(BatchSummarised)
+    def _batch(self, message: BatchSummarised) -> None:
+        summary = message.update.summary
+        self.notify(
+            str(summary), severity="warning" if summary.failed else "information", markup=False
+        )
+        if self.query(EventLog):
+            self.query_one(EventLog).note(time.time(), f"bulk {summary}")
 
     @on(HostStatusUpdated)
     def _host_status(self, message: HostStatusUpdated) -> None:
@@ -229,8 +270,9 @@ class LimenApp(App[None]):
     def action_toggle_details(self) -> None:
         self.screen.toggle_class("no-details")
 
-    def action_focus_events(self) -> None:
-        self.query_one(EventLog).focus()
+    def action_show_log(self, which: str) -> None:
+        self.query_one("#logs", TabbedContent).active = f"{which}-tab"
+        self.query_one(f"#{which}").focus()
 
     def action_focus_table(self) -> None:
         self.query_one(VmTable).focus()

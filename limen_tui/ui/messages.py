@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from textual.message import Message
 
-from limen_tui.fleet import DomainEventArrived, DomainsRefreshed, HostStatusChanged
+from limen_tui.fleet import (
+    BatchFinished,
+    DomainEventArrived,
+    DomainsRefreshed,
+    HostStatusChanged,
+    OperationChanged,
+)
 
 
 class HostStatusUpdated(Message):
@@ -21,5 +27,17 @@ class DomainsUpdated(Message):
 
 class DomainEventReceived(Message):
     def __init__(self, update: DomainEventArrived) -> None:
+        super().__init__()
+        self.update = update
+
+
+class OperationUpdated(Message):
+    def __init__(self, update: OperationChanged) -> None:
+        super().__init__()
+        self.update = update
+
+
+class BatchSummarised(Message):
+    def __init__(self, update: BatchFinished) -> None:
         super().__init__()
         self.update = update

@@ -174,11 +174,30 @@ def disk_volumes(dom: libvirt.virDomain) -> list[str]:
     return paths
 
 
+def _undefine(dom: libvirt.virDomain) -> None:
+    """Undefine with its saved state, snapshot metadata and NVRAM, as far as the driver allows."""
+    for flags in (
+        UNDEFINE_EVERYTHING,
+        libvirt.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE | libvirt.VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA,
+    ):
+        try:
+            dom.undefineFlags(flags)
+            return
+        except libvirt.libvirtError as exc:
+            if exc.get_error_code() not in (
+                libvirt.VIR_ERR_INVALID_ARG,
+                libvirt.VIR_ERR_NO_SUPPORT,
+                libvirt.VIR_ERR_ARGUMENT_UNSUPPORTED,
+            ):
+                raise
+    dom.undefine()
+
+
 def _delete(dom: libvirt.virDomain, p: Params) -> str:
     volumes = disk_volumes(dom) if p.get("remove_storage") else []
     if _active(dom):
         dom.destroy()
-    dom.undefineFlags(UNDEFINE_EVERYTHING)
+    _undefine(dom)
     removed, kept = [], []
     conn = dom.connect()
     for path in volumes:

@@ -14,6 +14,9 @@ CORE = [
     "limen_tui.virt.connection",
     "limen_tui.virt.events",
     "limen_tui.virt.eventloop",
+    "limen_tui.virt.actions",
+    "limen_tui.virt.snapshots",
+    "limen_tui.operations",
     "limen_tui.demo",
     "limen_tui.cli",
 ]

@@ -32,7 +32,7 @@ class NameCell(Text):
 
     @classmethod
     def of(cls, key: Key, text: Text) -> NameCell:
-        cell = cls(text.plain, style=text.style, no_wrap=True, end="")
+        cell = cls(text.plain, style=text.style, no_wrap=True, end="", spans=text.spans)
         cell.row_key = key
         return cell
 
@@ -47,6 +47,8 @@ class VmTable(DataTable[Text]):
     def __init__(self, *, many_hosts: bool = False, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=False)
         self.rows_by_key: dict[Key, DomainRow] = {}
+        self.marked: set[Key] = set()
+        """VMs marked for a bulk action (space); kept while filtered out."""
         """Every row the fleet told us of, shown or filtered out."""
         self._cells: dict[Key, tuple[Text, ...]] = {}
         self._keys_by_id: dict[str, Key] = {}
@@ -103,6 +105,9 @@ class VmTable(DataTable[Text]):
             value = col.cell(row)
             if isinstance(value, Text):
                 cell = value
+            elif col is NAME and row.key in self.marked:
+                name = fmt.literal(value, limit=self._name_width - 2)
+                cell = NameCell.of(row.key, Text("✓ ", style="bold magenta").append_text(name))
             elif col is NAME:
                 cell = NameCell.of(row.key, fmt.literal(value, limit=self._name_width))
             else:
@@ -162,6 +167,7 @@ class VmTable(DataTable[Text]):
             self._cells[key] = new
         for key in removed:
             self.rows_by_key.pop(key, None)
+            self.marked.discard(key)
             self._remove(key)
         if resort:
             # On the first fill the cursor stays on top; afterwards it follows its VM.
@@ -173,6 +179,39 @@ class VmTable(DataTable[Text]):
         for key in [k for k in self.rows_by_key if k[0] == host]:
             self.rows_by_key.pop(key)
             self._remove(key)
+
+    # -- marks --------------------------------------------------------------------------------
+
+    def _redraw(self, key: Key) -> None:
+        row = self.rows_by_key.get(key)
+        if row is not None and key in self._cells:
+            self.apply([row])
+
+    def toggle_mark(self) -> None:
+        key = self.selected_key
+        if key is None:
+            return
+        self.marked.symmetric_difference_update({key})
+        self._redraw(key)
+
+    def mark_shown(self) -> None:
+        for key in list(self._cells):
+            if key not in self.marked:
+                self.marked.add(key)
+                self._redraw(key)
+
+    def clear_marks(self) -> None:
+        marked, self.marked = self.marked, set()
+        for key in marked:
+            self._redraw(key)
+
+    def targets(self) -> list[DomainRow]:
+        """What an action applies to: the marked VMs, else the one under the cursor."""
+        marked = [self.rows_by_key[k] for k in self.marked if k in self.rows_by_key]
+        if marked:
+            return sorted(marked, key=lambda r: r.name.casefold())
+        row = self.selected_row
+        return [] if row is None else [row]
 
     # -- selection, filter, sort -------------------------------------------------------------
 

@@ -1,0 +1,121 @@
+"""Actions from the keyboard on the demo hypervisor (libvirt's test driver, in-process: each
+console gets a private copy of the fleet, so what a test changes stays in that test)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from limen_tui.model import PowerState
+from limen_tui.operations import OpState
+from limen_tui.ui.screens.confirm import ConfirmScreen, TypeNameToDeleteScreen
+from limen_tui.ui.widgets.operations import OperationsPane
+from limen_tui.ui.widgets.vm_table import VmTable
+
+from .helpers import demo_app, wait_for
+
+
+async def _select(pilot: object, app: object, name: str) -> None:
+    from textual.pilot import Pilot
+
+    from limen_tui.ui.app import LimenApp
+
+    assert isinstance(pilot, Pilot) and isinstance(app, LimenApp)
+    table = app.query_one(VmTable)
+    await wait_for(lambda: table.row_count == 48)
+    await pilot.press("slash", *name, "enter")
+    await wait_for(lambda: table.selected_row is not None and table.selected_row.name == name)
+
+
+def _state(app: object, name: str) -> PowerState | None:
+    from limen_tui.ui.app import LimenApp
+
+    assert isinstance(app, LimenApp)
+    rows = app.query_one(VmTable).rows_by_key.values()
+    return next((r.state for r in rows if r.name == name), None)
+
+
+async def test_delete_with_a_wrong_typed_name_deletes_nothing_then_the_right_name_does() -> None:
+    app = demo_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _select(pilot, app, "batch-01")
+        await pilot.press("D")
+        assert isinstance(app.screen, TypeNameToDeleteScreen)
+        await pilot.press(*"batch-02", "enter")
+        assert isinstance(app.screen, TypeNameToDeleteScreen), "a wrong name closed the dialog"
+        assert "not the VM's name" in str(app.screen.query_one("#problem").render())
+        await pilot.press("escape")
+        assert _state(app, "batch-01") is PowerState.SHUTOFF
+        assert not app.query_one(OperationsPane).operations
+
+        await pilot.press("D", *"batch-01", "enter")
+        await wait_for(lambda: _state(app, "batch-01") is None)
+        pane = app.query_one(OperationsPane)
+        await wait_for(lambda: all(o.state.finished for o in pane.operations.values()))
+        (op,) = pane.operations.values()
+        assert (op.action, op.state, op.vm) == ("delete", OpState.SUCCEEDED, "batch-01")
+
+
+async def test_force_off_asks_first_and_no_means_no() -> None:
+    app = demo_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _select(pilot, app, "app-01")
+        await pilot.press("F")
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("n")
+        assert not isinstance(app.screen, ConfirmScreen)
+        assert _state(app, "app-01") is PowerState.RUNNING
+        await pilot.press("F", "y")
+        await wait_for(lambda: _state(app, "app-01") is PowerState.SHUTOFF)
+
+
+async def test_pause_key_toggles_and_operations_pane_shows_outcome() -> None:
+    app = demo_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _select(pilot, app, "app-02")
+        await pilot.press("p")
+        await wait_for(lambda: _state(app, "app-02") is PowerState.PAUSED)
+        await pilot.press("p")
+        await wait_for(lambda: _state(app, "app-02") is PowerState.RUNNING)
+        ops = list(app.query_one(OperationsPane).operations.values())
+        await wait_for(lambda: all(o.state.finished for o in ops))
+        assert [(o.action, o.state) for o in ops] == [
+            ("pause", OpState.SUCCEEDED),
+            ("resume", OpState.SUCCEEDED),
+        ]
+
+
+async def test_marks_and_bulk_action_with_a_summary() -> None:
+    app = demo_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        table = app.query_one(VmTable)
+        await wait_for(lambda: table.row_count == 48)
+        await pilot.press("slash", *"ci-runner", "enter", "asterisk")
+        marked = {table.rows_by_key[k].name for k in table.marked}
+        assert marked and all(n.startswith("ci-runner") for n in marked)
+        await pilot.press("p")  # pause all marked; the shut off ones fail, the rest go on
+        await wait_for(
+            lambda: (
+                len(app.query_one(OperationsPane).operations) == len(marked)
+                and all(o.state.finished for o in app.query_one(OperationsPane).operations.values())
+            )
+        )
+        ops = app.query_one(OperationsPane).operations.values()
+        running_before = [o for o in ops if o.state is OpState.SUCCEEDED]
+        assert running_before and all(
+            _state(app, o.vm) is PowerState.PAUSED for o in running_before
+        )
+        await pilot.press("U")
+        assert not table.marked
+
+
+async def test_readonly_session_offers_no_actions() -> None:
+    app = demo_app()
+    app.settings = replace(app.settings, readonly=True)
+    app.readonly = True
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _select(pilot, app, "app-01")
+        await pilot.press("o", "F", "D", "p", "enter")
+        await pilot.pause()
+        assert not isinstance(app.screen, (ConfirmScreen, TypeNameToDeleteScreen))
+        assert not app.query_one(OperationsPane).operations
+        assert _state(app, "app-01") is PowerState.RUNNING
