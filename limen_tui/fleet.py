@@ -462,6 +462,13 @@ class HostSession:
             reason = f" ({event.reason})" if event.reason else ""
             return self._report(op.finish(OpState.SUCCEEDED, note=f"{event.event}{reason}"))
 
+    async def on_domain(self, uuid: str, fn: Callable[[libvirt.virDomain], T]) -> T:
+        """Run a read on one VM in this host's workers (e.g. its snapshot tree)."""
+        conn = self._conn
+        if conn is None:
+            raise HostUnavailable(f"{self.key} is {self.status.state.value}")
+        return await self.call(lambda: fn(conn.lookupByUUIDString(uuid)))
+
     def _set_status(self, state: LinkState, reason: str) -> None:
         since = self.status.since if state == self.status.state else time.time()
         self.status = replace(self.status, state=state, reason=reason, since=since)

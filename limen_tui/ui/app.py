@@ -60,6 +60,7 @@ class LimenApp(VmActions):
         Binding("e", "show_log('events')", "Events", show=False),
         Binding("w", "show_log('operations')", "Operations", show=False),
         Binding("t", "focus_table", "Table", show=False),
+        Binding("x", "snapshots", "Snapshots", show=False, id="snapshots"),
         *action_bindings(),
     ]
 
@@ -273,6 +274,15 @@ class LimenApp(VmActions):
     def action_show_log(self, which: str) -> None:
         self.query_one("#logs", TabbedContent).active = f"{which}-tab"
         self.query_one(f"#{which}").focus()
+
+    def action_snapshots(self) -> None:
+        from limen_tui.ui.screens.snapshots import SnapshotScreen
+
+        row = self.query_one(VmTable).selected_row
+        if row is None:
+            self.notify("No VM selected", severity="warning")
+            return
+        self.push_screen(SnapshotScreen(row))
 
     def action_focus_table(self) -> None:
         self.query_one(VmTable).focus()

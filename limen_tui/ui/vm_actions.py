@@ -15,7 +15,7 @@ from limen_tui.ui.screens.action_menu import ActionMenu
 from limen_tui.ui.screens.ask import AskScreen, check_count, check_vm_name
 from limen_tui.ui.screens.confirm import ConfirmScreen, DeleteAnswer, TypeNameToDeleteScreen
 from limen_tui.ui.widgets.vm_table import VmTable
-from limen_tui.virt.actions import ACTIONS
+from limen_tui.virt.actions import ACTIONS, VM_MENU
 
 if TYPE_CHECKING:
     from limen_tui.fleet import Fleet
@@ -58,7 +58,7 @@ class VmActions(App[None]):
             self.notify("No VM selected", severity="warning")
             return
         keys = {a: k for a, k, _l, _s in ACTION_KEYS}
-        entries = [(a.key, a.label, keys.get(a.key, "")) for a in ACTIONS.values()]
+        entries = [(k, ACTIONS[k].label, keys.get(k, "")) for k in VM_MENU]
 
         def chosen(action: str | None) -> None:
             if action:
@@ -141,6 +141,10 @@ class VmActions(App[None]):
             self._run(action, targets, {param: value if param == "new_name" else int(value)})
 
         self.push_screen(ask, answered)
+
+    def start_action(self, action: str, targets: list[DomainRow], params: dict[str, Any]) -> None:
+        """For other screens (snapshots): run an action that needs no more questions."""
+        self._run(action, targets, params)
 
     def _run(self, action: str, targets: list[DomainRow], params: dict[str, Any]) -> None:
         fleet = self.fleet

@@ -9,6 +9,7 @@ from typing import Any
 
 import libvirt
 
+from limen_tui.virt import snapshots
 from limen_tui.virt.connection import describe_error
 
 Params = dict[str, Any]
@@ -216,6 +217,36 @@ def _delete(dom: libvirt.virDomain, p: Params) -> str:
     return note
 
 
+def _snapshot_create(dom: libvirt.virDomain, p: Params) -> str:
+    try:
+        snapshots.create_snapshot(
+            dom,
+            str(p["name"]),
+            str(p.get("description", "")),
+            with_memory=bool(p.get("with_memory")) and _active(dom),
+        )
+    except (libvirt.libvirtError, snapshots.SnapshotRefused) as exc:
+        raise ActionRefused(snapshots.explain(exc)) from exc
+    return f"snapshot {p['name']} taken"
+
+
+def _snapshot_revert(dom: libvirt.virDomain, p: Params) -> str:
+    try:
+        snapshots.revert_snapshot(dom, str(p["name"]))
+    except libvirt.libvirtError as exc:
+        raise ActionRefused(snapshots.explain(exc)) from exc
+    return f"reverted to {p['name']}"
+
+
+def _snapshot_delete(dom: libvirt.virDomain, p: Params) -> str:
+    children = bool(p.get("with_children"))
+    try:
+        snapshots.delete_snapshot(dom, str(p["name"]), with_children=children)
+    except libvirt.libvirtError as exc:
+        raise ActionRefused(snapshots.explain(exc)) from exc
+    return f"snapshot {p['name']} deleted" + (" with its children" if children else "")
+
+
 ACTIONS: dict[str, ActionDef] = {
     a.key: a
     for a in (
@@ -267,5 +298,11 @@ ACTIONS: dict[str, ActionDef] = {
             destructive=True,
             type_name_to_confirm=True,
         ),
+        ActionDef("snapshot_create", "Take snapshot", _snapshot_create),
+        ActionDef("snapshot_revert", "Revert to snapshot", _snapshot_revert, destructive=True),
+        ActionDef("snapshot_delete", "Delete snapshot", _snapshot_delete, destructive=True),
     )
 }
+
+VM_MENU = [k for k in ACTIONS if not k.startswith("snapshot_")]
+"""Actions offered in the VM action menu; snapshot actions live in the snapshot view."""

@@ -119,3 +119,31 @@ async def test_readonly_session_offers_no_actions() -> None:
         assert not isinstance(app.screen, (ConfirmScreen, TypeNameToDeleteScreen))
         assert not app.query_one(OperationsPane).operations
         assert _state(app, "app-01") is PowerState.RUNNING
+
+
+async def test_snapshot_view_takes_lists_and_deletes_a_snapshot() -> None:
+    from textual.widgets import DataTable
+
+    from limen_tui.ui.screens.snapshots import SnapshotForm, SnapshotScreen
+
+    app = demo_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _select(pilot, app, "batch-01")
+        await pilot.press("x")
+        screen = app.screen
+        assert isinstance(screen, SnapshotScreen)
+        tree = screen.query_one("#tree", DataTable)
+        await pilot.press("c")
+        assert isinstance(app.screen, SnapshotForm)
+        await pilot.press(*"bad/name", "enter")
+        assert isinstance(app.screen, SnapshotForm), "a bad name was sent"
+        await pilot.press(*["backspace"] * 8, *"before-upgrade", "enter")
+        await wait_for(lambda: tree.row_count == 1, limit=10)
+        assert [s.name for s in screen.snapshots] == ["before-upgrade"]
+        await pilot.press("d", "y")
+        await wait_for(lambda: tree.row_count == 0, limit=10)
+        ops = [(o.action, o.state) for o in app.query_one(OperationsPane).operations.values()]
+        assert ops == [
+            ("snapshot_create", OpState.SUCCEEDED),
+            ("snapshot_delete", OpState.SUCCEEDED),
+        ]
