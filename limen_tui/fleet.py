@@ -462,6 +462,38 @@ class HostSession:
             reason = f" ({event.reason})" if event.reason else ""
             return self._report(op.finish(OpState.SUCCEEDED, note=f"{event.event}{reason}"))
 
+    async def perform_on_host(
+        self, op: Operation, work: Callable[[libvirt.virConnect], str], limit: float = 300.0
+    ) -> Operation:
+        """An operation that is not on an existing VM (create, clone): same pane, same audit."""
+        self._report(op)
+        if self.settings.readonly:
+            return self._report(
+                op.finish(OpState.REFUSED, error="read-only session: nothing can be changed")
+            )
+        conn = self._conn
+        if conn is None or self.status.state is not LinkState.LIVE:
+            reason = self.status.reason or self.status.state.value
+            return self._report(op.finish(OpState.FAILED, error=f"host is not live ({reason})"))
+        op = self._report(op.running())
+        self.calls.record(f"action {op.action}")
+        try:
+            note = await self.call(lambda: work(conn), limit)
+        except TimeoutError:
+            return self._report(op.finish(OpState.FAILED, error=f"no answer within {limit:.0f}s"))
+        except Exception as exc:
+            return self._report(op.finish(OpState.FAILED, error=describe_error(exc)))
+        if self._collector is not None:
+            self._collector.membership_dirty = True
+        return self._report(op.finish(OpState.SUCCEEDED, note=note))
+
+    async def on_host(self, fn: Callable[[libvirt.virConnect], T]) -> T:
+        """Run a read on this host's connection in its workers (pools, networks, checks)."""
+        conn = self._conn
+        if conn is None:
+            raise HostUnavailable(f"{self.key} is {self.status.state.value}")
+        return await self.call(lambda: fn(conn))
+
     async def on_domain(self, uuid: str, fn: Callable[[libvirt.virDomain], T]) -> T:
         """Run a read on one VM in this host's workers (e.g. its snapshot tree)."""
         conn = self._conn

@@ -61,6 +61,8 @@ class LimenApp(VmActions):
         Binding("w", "show_log('operations')", "Operations", show=False),
         Binding("t", "focus_table", "Table", show=False),
         Binding("x", "snapshots", "Snapshots", show=False, id="snapshots"),
+        Binding("C", "create_vm", "Create VM", show=False, id="create_vm"),
+        Binding("y", "clone_vm", "Clone", show=False, id="clone_vm"),
         *action_bindings(),
     ]
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
+import libvirt
 from rich.text import Text
 from textual.app import App
 
@@ -14,11 +16,15 @@ from limen_tui.ui.keys import ACTION_KEYS
 from limen_tui.ui.screens.action_menu import ActionMenu
 from limen_tui.ui.screens.ask import AskScreen, check_count, check_vm_name
 from limen_tui.ui.screens.confirm import ConfirmScreen, DeleteAnswer, TypeNameToDeleteScreen
+from limen_tui.ui.screens.create_vm import CreateVmScreen
 from limen_tui.ui.widgets.vm_table import VmTable
 from limen_tui.virt.actions import ACTIONS, VM_MENU
+from limen_tui.virt.clone import clone_vm
+from limen_tui.virt.provision import create_vm
+from limen_tui.virt.vmspec import VmSpec
 
 if TYPE_CHECKING:
-    from limen_tui.fleet import Fleet
+    from limen_tui.fleet import Fleet, HostSession
 
 READONLY = "read-only session: nothing can be changed"
 
@@ -36,7 +42,7 @@ class VmActions(App[None]):
     readonly: bool
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("vm_action", "action_menu") and self.readonly:
+        if action in ("vm_action", "action_menu", "create_vm", "clone_vm") and self.readonly:
             return None  # hidden and disabled: a read-only session offers no actions
         return True
 
@@ -157,6 +163,73 @@ class VmActions(App[None]):
             exit_on_error=False,
             description=f"{action} on {len(targets)} VM(s)",
         )
+
+    # -- create and clone: operations on a host, not on an existing VM -------------------------
+
+    def _session_for_new_vm(self) -> HostSession | None:
+        fleet = self.fleet
+        if fleet is None or not fleet.sessions:
+            self.notify("Not connected to any host", severity="error")
+            return None
+        row = self.query_one(VmTable).selected_row
+        if row is not None and row.host in fleet.sessions:
+            return fleet.sessions[row.host]
+        return next(iter(fleet.sessions.values()))
+
+    def action_create_vm(self) -> None:
+        if self.readonly:
+            self.notify(READONLY, severity="warning")
+            return
+        session = self._session_for_new_vm()
+        if session is None:
+            return
+
+        def answered(answer: tuple[VmSpec, bool] | None) -> None:
+            if answer is None:
+                return
+            spec, start = answer
+            op = Operation.new(
+                session.key, "", spec.name, "create", {**asdict(spec), "start": start}
+            )
+
+            def work(conn: libvirt.virConnect) -> str:
+                result = create_vm(conn, spec, start=start)
+                return f"created ({result.domain_type})" + (
+                    " and started" if result.started else ""
+                )
+
+            self.run_worker(session.perform_on_host(op, work), group="actions", exit_on_error=False)
+
+        self.push_screen(CreateVmScreen(session), answered)
+
+    def action_clone_vm(self) -> None:
+        if self.readonly:
+            self.notify(READONLY, severity="warning")
+            return
+        row = self.query_one(VmTable).selected_row
+        fleet = self.fleet
+        if row is None or fleet is None or row.host not in fleet.sessions:
+            self.notify("No VM selected", severity="warning")
+            return
+        if row.state.is_active:
+            self.notify("Clone needs a shut off VM; shut it down first", severity="warning")
+            return
+        session = fleet.sessions[row.host]
+        question = Text("Clone ", end="").append_text(fmt.literal(row.name, "bold"))
+        question.append(": name of the copy")
+
+        def answered(new_name: str | None) -> None:
+            if not new_name:
+                return
+            op = Operation.new(session.key, row.uuid, row.name, "clone", {"new_name": new_name})
+
+            def work(conn: libvirt.virConnect) -> str:
+                result = clone_vm(conn, row.name, new_name)
+                return f"cloned as {result.name} ({len(result.volume_paths)} disk(s) copied)"
+
+            self.run_worker(session.perform_on_host(op, work), group="actions", exit_on_error=False)
+
+        self.push_screen(AskScreen(question, f"{row.name}-clone", check_vm_name), answered)
 
     def operation_finished(self, op: Operation) -> None:
         """Tell the operator what went wrong; offer force off after a shutdown that timed out."""

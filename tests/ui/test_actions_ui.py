@@ -147,3 +147,43 @@ async def test_snapshot_view_takes_lists_and_deletes_a_snapshot() -> None:
             ("snapshot_create", OpState.SUCCEEDED),
             ("snapshot_delete", OpState.SUCCEEDED),
         ]
+
+
+async def test_create_form_refuses_bad_input_in_plain_words_and_creates_nothing() -> None:
+    from textual.widgets import Input, Select, Static
+
+    from limen_tui.ui.screens.create_vm import CreateVmScreen
+
+    app = demo_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        table = app.query_one(VmTable)
+        await wait_for(lambda: table.row_count == 48)
+        await pilot.press("C")
+        form = app.screen
+        assert isinstance(form, CreateVmScreen)
+        pool = form.query_one("#pool", Select)
+        await wait_for(lambda: len(pool._options) > 1)  # the host's pools arrived
+        problems = form.query_one("#problems", Static)
+
+        async def submit(name: str, vcpus: str, memory: str, disk: str) -> str:
+            for wid, value in (
+                ("name", name),
+                ("vcpus", vcpus),
+                ("memory", memory),
+                ("disk", disk),
+            ):
+                form.query_one(f"#{wid}", Input).value = value
+            form.query_one("#name", Input).focus()
+            await pilot.press("enter")
+            await wait_for(lambda: str(problems.render()) not in ("", "checking on the host…"))
+            return str(problems.render())
+
+        assert "Storage pool" in await submit("new-vm", "1", "512", "1")
+        pool.value = "default"
+        assert "vCPUs" in await submit("new-vm", "zero", "512", "1")
+        text = await submit("app-01", "0", "-5", "100000")
+        assert "Name" in text and "vCPUs" in text and "Memory" in text and "Disk" in text
+        assert isinstance(app.screen, CreateVmScreen)
+        await pilot.press("escape")
+        assert table.row_count == 48
+        assert not app.query_one(OperationsPane).operations

@@ -1,0 +1,154 @@
+"""Create a VM from a short form; every field is checked on the host before anything is made."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import ClassVar
+
+import libvirt
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Checkbox, Input, Select, Static
+
+from limen_tui.fleet import HostSession
+from limen_tui.ui import text as fmt
+from limen_tui.virt.connection import describe_error
+from limen_tui.virt.vmspec import NIC_ETHERNET, NIC_USER, VmSpec, validate
+
+NO_NIC = "(no network)"
+
+
+@dataclass(frozen=True, slots=True)
+class HostChoices:
+    pools: list[str]
+    networks: list[str]
+
+
+def read_choices(conn: libvirt.virConnect) -> HostChoices:
+    pools = sorted(p.name() for p in conn.listAllStoragePools() if p.isActive())
+    nets = sorted(n.name() for n in conn.listAllNetworks() if n.isActive())
+    return HostChoices(pools, nets)
+
+
+def _number(value: str, what: str, *, whole: bool) -> tuple[float | None, str | None]:
+    try:
+        n = float(value) if not whole else int(value)
+    except ValueError:
+        return None, f"{what}: must be a {'whole ' if whole else ''}number"
+    if isinstance(n, float) and not math.isfinite(n):
+        return None, f"{what}: must be a number"
+    return n, None
+
+
+class CreateVmScreen(ModalScreen[tuple[VmSpec, bool] | None]):
+    """Returns the checked spec and whether to start it; the caller runs the transaction."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "dismiss(None)", "Cancel")]
+    DEFAULT_CSS = """
+    CreateVmScreen { align: center middle; }
+    CreateVmScreen > VerticalScroll { width: 70; max-width: 98%; height: auto; max-height: 95%;
+        border: thick $accent; background: $surface; padding: 0 1; }
+    CreateVmScreen Input, CreateVmScreen Select { margin-bottom: 0; }
+    CreateVmScreen #problems { color: $error; height: auto; }
+    CreateVmScreen Horizontal { height: auto; }
+    """
+
+    def __init__(self, session: HostSession) -> None:
+        super().__init__()
+        self.session = session
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll() as box:
+            box.border_title = Text("New VM on ").append_text(fmt.literal(self.session.key))
+            yield Input(placeholder="name", id="name")
+            with Horizontal():
+                yield Input("1", placeholder="vCPUs", id="vcpus")
+                yield Input("1024", placeholder="memory MiB", id="memory")
+                yield Input("10", placeholder="disk GiB", id="disk")
+            yield Select[str]([], prompt="storage pool", id="pool")
+            yield Select[str]([], prompt="network", id="network")
+            yield Input(placeholder="boot ISO: a volume path (optional)", id="iso")
+            with Horizontal():
+                yield Checkbox("Serial console", True, id="serial")
+                yield Checkbox("Start it", False, id="start")
+            yield Static("", id="problems")
+            with Horizontal():
+                yield Button("Create", variant="primary", id="create")
+                yield Button("Cancel", id="cancel")
+
+    def on_mount(self) -> None:
+        self.query_one("#name", Input).focus()
+        self._load_choices()
+
+    @work(exclusive=True, group="create-choices", exit_on_error=False)
+    async def _load_choices(self) -> None:
+        try:
+            choices = await self.session.on_host(read_choices)
+        except Exception as exc:
+            self._problems([f"cannot list pools and networks: {describe_error(exc)}"])
+            return
+        self.query_one("#pool", Select).set_options((p, p) for p in choices.pools)
+        nets = [*choices.networks, NIC_USER, NIC_ETHERNET, NO_NIC]
+        self.query_one("#network", Select).set_options((n, n) for n in nets)
+
+    def _problems(self, problems: list[str]) -> None:
+        self.query_one("#problems", Static).update(Text("\n".join(problems)))
+
+    def _spec(self) -> tuple[VmSpec | None, list[str]]:
+        def value(wid: str) -> str:
+            return self.query_one(f"#{wid}", Input).value.strip()
+
+        problems: list[str] = []
+        vcpus, p1 = _number(value("vcpus"), "vCPUs", whole=True)
+        memory, p2 = _number(value("memory"), "Memory", whole=True)
+        disk, p3 = _number(value("disk"), "Disk size", whole=False)
+        problems += [p for p in (p1, p2, p3) if p]
+        pool = self.query_one("#pool", Select).value
+        network = self.query_one("#network", Select).value
+        if not isinstance(pool, str):
+            problems.append("Storage pool: choose one")
+        if problems or vcpus is None or memory is None or disk is None or not isinstance(pool, str):
+            return None, problems
+        net = network if isinstance(network, str) and network != NO_NIC else None
+        spec = VmSpec(
+            name=value("name"),
+            vcpus=int(vcpus),
+            memory_mib=int(memory),
+            disk_gib=float(disk),
+            pool=pool,
+            network=net,
+            boot_iso=value("iso") or None,
+            serial_console=self.query_one("#serial", Checkbox).value,
+        )
+        return spec, []
+
+    @on(Button.Pressed, "#cancel")
+    def _cancel(self) -> None:
+        self.dismiss(None)
+
+    @on(Button.Pressed, "#create")
+    @on(Input.Submitted)
+    def _create(self) -> None:
+        spec, problems = self._spec()
+        if spec is None:
+            self._problems(problems)
+            return
+        self._check(spec)
+
+    @work(exclusive=True, group="create-check", exit_on_error=False)
+    async def _check(self, spec: VmSpec) -> None:
+        label = self.query_one("#problems", Static)
+        label.update("checking on the host…")
+        try:
+            problems = await self.session.on_host(lambda conn: validate(conn, spec))
+        except Exception as exc:
+            problems = [f"cannot check on the host: {describe_error(exc)}"]
+        if problems:
+            self._problems(problems)
+            return
+        self.dismiss((spec, self.query_one("#start", Checkbox).value))
