@@ -10,9 +10,10 @@ import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
-from dataclasses import asdict
+from dataclasses import asdict, replace
+from pathlib import Path
 
-from limen_tui import __version__
+from limen_tui import __version__, config_file
 from limen_tui.config import Settings
 from limen_tui.model import DomainRow
 from limen_tui.units import human_bytes
@@ -52,9 +53,16 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--timeout",
         type=float,
-        default=DEFAULTS.connect_timeout,
+        default=None,
         metavar="SECONDS",
-        help="how long to wait for a host to answer (default %(default)s)",
+        help=f"how long to wait for a host to answer (default {DEFAULTS.connect_timeout:g})",
+    )
+    parser.add_argument(
+        "--config",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="config file (default: $XDG_CONFIG_HOME/limen-tui/config.toml, if it exists)",
     )
 
 
@@ -69,9 +77,9 @@ def console_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--interval",
         type=float,
-        default=DEFAULTS.refresh_interval,
+        default=None,
         metavar="SECONDS",
-        help="seconds between two stats refreshes (default %(default)s)",
+        help=f"seconds between two stats refreshes (default {DEFAULTS.refresh_interval:g})",
     )
     return parser
 
@@ -148,21 +156,34 @@ def _resolve(args: argparse.Namespace) -> tuple[list[str], list[tuple[str, str]]
 
 def run_console(argv: Sequence[str]) -> int:
     args = console_parser().parse_args(argv)
-    if args.interval <= 0:
+    if args.interval is not None and args.interval <= 0:
         print("limen-tui: --interval must be more than 0 seconds", file=sys.stderr)
         return EXIT_UNREACHABLE
+    try:
+        file_config = config_file.load(args.config, required=args.config is not None)
+    except config_file.ConfigError as exc:
+        print(f"limen-tui: {exc}", file=sys.stderr)
+        return EXIT_UNREACHABLE
+    settings = file_config.settings
+    changes: dict[str, object] = {}
+    if args.interval is not None:
+        changes["refresh_interval"] = args.interval
+    if args.timeout is not None:
+        changes["connect_timeout"] = args.timeout
+    if args.readonly:
+        changes["readonly"] = True
+    settings = replace(settings, **changes)  # type: ignore[arg-type]
+    args.timeout = settings.connect_timeout
+    args.readonly = settings.readonly
     uris, failures = _resolve(args)
     if not uris:
         _report_unreachable(failures)
         return EXIT_UNREACHABLE
     # Hosts that failed the first try are still watched: they come up when they answer.
     uris += [uri for uri, _ in failures if uri]
-    settings = Settings(
-        refresh_interval=args.interval, readonly=args.readonly, connect_timeout=args.timeout
-    )
     from limen_tui.ui.app import LimenApp
 
-    LimenApp(uris, settings, demo=args.demo).run()
+    LimenApp(uris, settings, demo=args.demo, keymap=file_config.keymap).run()
     return 0
 
 
@@ -246,6 +267,8 @@ def run_list(argv: Sequence[str]) -> int:
     if args.interval < 0:
         print("limen-tui list: --interval cannot be negative", file=sys.stderr)
         return EXIT_UNREACHABLE
+    if args.timeout is None:
+        args.timeout = DEFAULTS.connect_timeout
     ensure_event_loop()
     rows: list[DomainRow] = []
     failures: list[tuple[str, str]] = []

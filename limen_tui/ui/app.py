@@ -60,9 +60,6 @@ class LimenApp(VmActions):
         Binding("e", "show_log('events')", "Events", show=False),
         Binding("w", "show_log('operations')", "Operations", show=False),
         Binding("t", "focus_table", "Table", show=False),
-        Binding("x", "snapshots", "Snapshots", show=False, id="snapshots"),
-        Binding("C", "create_vm", "Create VM", show=False, id="create_vm"),
-        Binding("y", "clone_vm", "Clone", show=False, id="clone_vm"),
         *action_bindings(),
     ]
 
@@ -73,8 +70,10 @@ class LimenApp(VmActions):
         *,
         demo: bool = False,
         start_fleet: bool = True,
+        keymap: dict[str, str] | None = None,
     ) -> None:
         super().__init__()
+        self.keymap = dict(keymap or {})
         self.uris = uris
         self.settings = settings or Settings()
         self.readonly = self.settings.readonly
@@ -116,6 +115,8 @@ class LimenApp(VmActions):
         return title
 
     def on_mount(self) -> None:
+        if self.keymap:
+            self.set_keymap(self.keymap)
         self._layout_for(self.size.width)
         self.query_one(VmTable).focus()
         if self.start_fleet:
@@ -229,7 +230,10 @@ class LimenApp(VmActions):
 
     def action_help(self) -> None:
         keys = [
-            (b.key_display or b.key, b.description or b.action)
+            (
+                self.keymap.get(b.id, b.key_display or b.key) if b.id else b.key_display or b.key,
+                b.description or b.action,
+            )
             for b in self.BINDINGS
             if isinstance(b, Binding)
         ]

@@ -12,12 +12,12 @@ from textual.app import App
 from limen_tui.model import DomainRow
 from limen_tui.operations import Operation, OpState
 from limen_tui.ui import text as fmt
-from limen_tui.ui.keys import ACTION_KEYS
 from limen_tui.ui.screens.action_menu import ActionMenu
 from limen_tui.ui.screens.ask import AskScreen, check_count, check_vm_name
 from limen_tui.ui.screens.confirm import ConfirmScreen, DeleteAnswer, TypeNameToDeleteScreen
 from limen_tui.ui.screens.create_vm import CreateVmScreen
 from limen_tui.ui.widgets.vm_table import VmTable
+from limen_tui.ui_keys import ACTION_KEYS
 from limen_tui.virt.actions import ACTIONS, VM_MENU
 from limen_tui.virt.clone import clone_vm
 from limen_tui.virt.provision import create_vm

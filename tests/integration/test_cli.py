@@ -70,3 +70,15 @@ def test_list_on_real_qemu_measures_a_running_vm(libvirtd: str, vm_factory: Make
     row = next(r for r in json.loads(out.stdout) if r["name"] == name)
     assert row["state"] == "running"
     assert row["cpu_pct"] is not None and row["mem_used_kib"] > 0
+
+
+def test_bad_config_file_is_refused_with_file_and_line(tmp_path: object) -> None:
+    from pathlib import Path
+
+    assert isinstance(tmp_path, Path)
+    path = tmp_path / "config.toml"
+    path.write_text("[console]\nrefresh_intervall = 3\n")
+    out = run("--demo", "--config", str(path))
+    assert out.returncode == 2
+    assert f"{path}, line 2" in out.stderr and "refresh_intervall" in out.stderr
+    assert "Traceback" not in out.stderr

@@ -187,3 +187,20 @@ async def test_create_form_refuses_bad_input_in_plain_words_and_creates_nothing(
         await pilot.press("escape")
         assert table.row_count == 48
         assert not app.query_one(OperationsPane).operations
+
+
+async def test_keys_remapped_in_the_config_take_effect() -> None:
+    from limen_tui.cli import demo_uri
+    from limen_tui.config import Settings
+    from limen_tui.ui.app import LimenApp
+
+    app = LimenApp(
+        [demo_uri()],
+        Settings(refresh_interval=0.2),
+        demo=True,
+        keymap={"pause": "ctrl+p", "start": "p"},
+    )
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _select(pilot, app, "app-02")
+        await pilot.press("ctrl+p")
+        await wait_for(lambda: _state(app, "app-02") is PowerState.PAUSED)

@@ -1,0 +1,142 @@
+"""Reading the operator's TOML config file; every mistake is named by file, line and key."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from limen_tui.config import Settings
+from limen_tui.paths import config_dir
+
+# [console] keys and the Settings field each sets.
+CONSOLE_KEYS: dict[str, type] = {
+    "refresh_interval": float,
+    "call_timeout": float,
+    "connect_timeout": float,
+    "shutdown_timeout": float,
+    "confirm_timeout": float,
+    "bulk_concurrency": int,
+    "event_log_lines": int,
+    "readonly": bool,
+}
+KNOWN_SECTIONS = ("console", "keys")
+
+
+class ConfigError(Exception):
+    """A config file the console cannot use; the message says where and what."""
+
+
+@dataclass(frozen=True, slots=True)
+class FileConfig:
+    settings: Settings = field(default_factory=Settings)
+    keymap: dict[str, str] = field(default_factory=dict)
+    """Binding id (start, shutdown, delete, ...) -> key(s), for App.set_keymap."""
+    path: Path | None = None
+
+
+def default_path() -> Path:
+    return config_dir() / "config.toml"
+
+
+def _line_of(text: str, key: str, section: str | None = None) -> int | None:
+    pattern = re.compile(rf"^\s*(\[\s*{re.escape(key)}\s*\]|\"?{re.escape(key)}\"?\s*=)", re.M)
+    start = 0
+    if section is not None:
+        header = re.search(rf"^\s*\[\s*{re.escape(section)}\s*\]", text, re.M)
+        start = header.end() if header else 0
+    match = pattern.search(text, start)
+    return None if match is None else text.count("\n", 0, match.start()) + 1
+
+
+def load(path: Path | None, *, required: bool) -> FileConfig:
+    """Read `path` (default: the XDG config file). A missing default file is no error."""
+    file = path or default_path()
+    try:
+        text = file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        if required:
+            raise ConfigError(f"{file}: no such file") from None
+        return FileConfig()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{file}: cannot read it: {exc}") from exc
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{file}: {exc}") from exc  # tomllib names the line and column
+    return parse(data, text, file)
+
+
+def parse(data: dict[str, Any], text: str, file: Path) -> FileConfig:
+    def where(key: str, section: str | None = None) -> str:
+        line = _line_of(text, key, section)
+        return f"{file}, line {line}" if line else str(file)
+
+    for section in data:
+        if section not in KNOWN_SECTIONS:
+            known = ", ".join(f"[{s}]" for s in KNOWN_SECTIONS)
+            raise ConfigError(
+                f"{where(section)}: unknown section or key {section!r} (known: {known})"
+            )
+    console = data.get("console", {})
+    keys = data.get("keys", {})
+    for name, value in (("console", console), ("keys", keys)):
+        if not isinstance(value, dict):
+            raise ConfigError(f"{where(name)}: {name!r} must be a [{name}] table")
+    changes: dict[str, Any] = {}
+    for key, value in console.items():
+        kind = CONSOLE_KEYS.get(key)
+        if kind is None:
+            raise ConfigError(
+                f"{where(key, 'console')}: unknown key {key!r} in [console] "
+                f"(known: {', '.join(CONSOLE_KEYS)})"
+            )
+        ok = (
+            isinstance(value, bool)
+            if kind is bool
+            else (
+                isinstance(value, int | float) and not isinstance(value, bool)
+                if kind is float
+                else isinstance(value, int) and not isinstance(value, bool)
+            )
+        )
+        if not ok:
+            raise ConfigError(
+                f"{where(key, 'console')}: {key} must be {kind.__name__}, not {value!r}"
+            )
+        if kind is not bool and value <= 0:
+            raise ConfigError(f"{where(key, 'console')}: {key} must be more than 0")
+        changes[key] = kind(value)
+    from limen_tui.ui_keys import BINDING_IDS  # plain data, no Textual
+
+    keymap: dict[str, str] = {}
+    for key, value in keys.items():
+        if key not in BINDING_IDS:
+            raise ConfigError(
+                f"{where(key, 'keys')}: unknown action {key!r} in [keys] "
+                f"(known: {', '.join(sorted(BINDING_IDS))})"
+            )
+        if not isinstance(value, str) or not value.strip():
+            raise ConfigError(f'{where(key, "keys")}: {key} must be a key name such as "o"')
+        keymap[key] = value.strip()
+    clash = _clashes(keymap)
+    if clash:
+        raise ConfigError(f"{file}: {clash}")
+    return FileConfig(dataclasses.replace(Settings(), **changes), keymap, file)
+
+
+def _clashes(keymap: dict[str, str]) -> str | None:
+    from limen_tui.ui_keys import DEFAULT_KEYS
+
+    final = {**DEFAULT_KEYS, **keymap}
+    seen: dict[str, str] = {}
+    for action, keys in final.items():
+        for key in keys.split(","):
+            other = seen.get(key.strip())
+            if other is not None and other != action:
+                return f"key {key.strip()!r} is given to both {other} and {action} in [keys]"
+            seen[key.strip()] = action
+    return None
