@@ -70,7 +70,8 @@ def console_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="limen-tui",
         description="A keyboard-driven console for KVM/libvirt hosts. "
-        "Subcommand: `limen-tui list` prints the VM table once, for scripts.",
+        "Subcommands: `limen-tui list` prints the VM table once, for scripts; "
+        "`limen-tui audit` prints the audit log.",
     )
     parser.add_argument("--version", action="version", version=f"limen-tui {__version__}")
     _common(parser)
@@ -293,6 +294,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args[:1] == ["list"]:
             return run_list(args[1:])
+        if args[:1] == ["audit"]:
+            from limen_tui.audit_cli import run_audit
+
+            return run_audit(args[1:])
         return run_console(args)
     except KeyboardInterrupt:
         return 130

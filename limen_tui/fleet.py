@@ -44,6 +44,9 @@ from limen_tui.virt.events import subscribe
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
+# One thread writes the audit log for every host, so records keep the order they finished in.
+_AUDIT_WRITER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="audit")
+
 
 @dataclass(frozen=True, slots=True)
 class HostStatusChanged:
@@ -369,17 +372,19 @@ class HostSession:
             self._waiters.pop(uuid, None)
 
     def _report(self, op: Operation) -> Operation:
-        if op.state.finished and self.audit is not None:
-            try:
-                self.audit(op)
-            except Exception as exc:  # the audit must never be lost silently
-                op = replace(
-                    op,
-                    error=(op.error + "; " if op.error else "")
-                    + f"NOT AUDITED: {describe_error(exc)}",
-                )
         self._publish(OperationChanged(op))
         return op
+
+    async def _final(self, op: Operation) -> Operation:
+        """Record a finished operation in the audit log (off the UI loop), then show it."""
+        if self.audit is not None:
+            audit = self.audit
+            try:
+                await asyncio.get_running_loop().run_in_executor(_AUDIT_WRITER, audit, op)
+            except Exception as exc:  # an action must never go unaudited without a word
+                note = f"NOT AUDITED: {describe_error(exc)}"
+                op = replace(op, error=f"{op.error}; {note}" if op.error else note)
+        return self._report(op)
 
     async def perform(self, op: Operation, gate: asyncio.Semaphore | None = None) -> Operation:
         """Run one action on one VM and wait for libvirt's event that confirms it."""
@@ -387,21 +392,23 @@ class HostSession:
         action = ACTIONS[op.action]
         async with gate or contextlib.nullcontext():
             if self.settings.readonly:
-                return self._report(
+                return await self._final(
                     op.finish(OpState.REFUSED, error="read-only session: nothing can be changed")
                 )
             conn = self._conn
             if conn is None or self.status.state is not LinkState.LIVE:
                 reason = self.status.reason or self.status.state.value
-                return self._report(op.finish(OpState.FAILED, error=f"host is not live ({reason})"))
+                return await self._final(
+                    op.finish(OpState.FAILED, error=f"host is not live ({reason})")
+                )
             row = self._rows.get(op.uuid)
             if row is not None and action.needs_running is not None:
                 if action.needs_running and not row.state.is_active:
-                    return self._report(
+                    return await self._final(
                         op.finish(OpState.REFUSED, error=f"{row.name} is {row.state.value}")
                     )
                 if not action.needs_running and row.state.is_active:
-                    return self._report(
+                    return await self._final(
                         op.finish(
                             OpState.REFUSED,
                             error=f"{row.name} is {row.state.value}; shut it off first"
@@ -423,11 +430,11 @@ class HostSession:
             except (libvirt.libvirtError, ActionRefused) as exc:
                 if waiter is not None:
                     self._forget(op.uuid, waiter)
-                return self._report(op.finish(OpState.FAILED, error=describe_error(exc)))
+                return await self._final(op.finish(OpState.FAILED, error=describe_error(exc)))
             except TimeoutError:
                 if waiter is not None:
                     self._forget(op.uuid, waiter)
-                return self._report(
+                return await self._final(
                     op.finish(
                         OpState.FAILED,
                         error=f"libvirt did not answer within {self.settings.confirm_timeout:.0f}s",
@@ -436,7 +443,7 @@ class HostSession:
             if action.key in ("autostart", "set_vcpus", "set_memory") and self._collector:
                 self._collector.membership_dirty = True  # re-read flags and sizes next tick
             if waiter is None:
-                return self._report(op.finish(OpState.SUCCEEDED, note=note))
+                return await self._final(op.finish(OpState.SUCCEEDED, note=note))
             limit = (
                 self.settings.shutdown_timeout
                 if op.action == "shutdown"
@@ -446,7 +453,7 @@ class HostSession:
                 event = await asyncio.wait_for(asyncio.shield(waiter), limit)
             except TimeoutError:
                 if action.optional_confirm:
-                    return self._report(
+                    return await self._final(
                         op.finish(
                             OpState.SUCCEEDED, note=f"{note}; the guest has not reported it yet"
                         )
@@ -456,11 +463,11 @@ class HostSession:
                     if op.action == "shutdown"
                     else f"{note}, but libvirt reported no outcome within {limit:.0f}s"
                 )
-                return self._report(op.finish(OpState.TIMED_OUT, error=what))
+                return await self._final(op.finish(OpState.TIMED_OUT, error=what))
             finally:
                 self._forget(op.uuid, waiter)
             reason = f" ({event.reason})" if event.reason else ""
-            return self._report(op.finish(OpState.SUCCEEDED, note=f"{event.event}{reason}"))
+            return await self._final(op.finish(OpState.SUCCEEDED, note=f"{event.event}{reason}"))
 
     async def perform_on_host(
         self, op: Operation, work: Callable[[libvirt.virConnect], str], limit: float = 300.0
@@ -468,24 +475,28 @@ class HostSession:
         """An operation that is not on an existing VM (create, clone): same pane, same audit."""
         self._report(op)
         if self.settings.readonly:
-            return self._report(
+            return await self._final(
                 op.finish(OpState.REFUSED, error="read-only session: nothing can be changed")
             )
         conn = self._conn
         if conn is None or self.status.state is not LinkState.LIVE:
             reason = self.status.reason or self.status.state.value
-            return self._report(op.finish(OpState.FAILED, error=f"host is not live ({reason})"))
+            return await self._final(
+                op.finish(OpState.FAILED, error=f"host is not live ({reason})")
+            )
         op = self._report(op.running())
         self.calls.record(f"action {op.action}")
         try:
             note = await self.call(lambda: work(conn), limit)
         except TimeoutError:
-            return self._report(op.finish(OpState.FAILED, error=f"no answer within {limit:.0f}s"))
+            return await self._final(
+                op.finish(OpState.FAILED, error=f"no answer within {limit:.0f}s")
+            )
         except Exception as exc:
-            return self._report(op.finish(OpState.FAILED, error=describe_error(exc)))
+            return await self._final(op.finish(OpState.FAILED, error=describe_error(exc)))
         if self._collector is not None:
             self._collector.membership_dirty = True
-        return self._report(op.finish(OpState.SUCCEEDED, note=note))
+        return await self._final(op.finish(OpState.SUCCEEDED, note=note))
 
     async def on_host(self, fn: Callable[[libvirt.virConnect], T]) -> T:
         """Run a read on this host's connection in its workers (pools, networks, checks)."""

@@ -9,6 +9,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from limen_tui.store.audit import AuditLog, AuditRecord
+
 
 class OpState(enum.Enum):
     QUEUED = "queued"
@@ -100,3 +102,30 @@ AuditSink = Callable[[Operation], None]
 
 def next_batch_id() -> int:
     return next(_ids)
+
+
+_OUTCOME = {OpState.SUCCEEDED: "succeeded", OpState.REFUSED: "refused"}
+
+
+def audit_to(log: AuditLog) -> AuditSink:
+    """An AuditSink writing each finished operation to `log` (raises AuditError if it cannot)."""
+
+    def write(op: Operation) -> None:
+        outcome = _OUTCOME.get(op.state, "failed")  # timed out counts as failed, with its reason
+        params = {**op.params, "operation": op.id}
+        if op.batch is not None:
+            params["batch"] = op.batch
+        log.record(
+            AuditRecord(
+                time=op.started_at or op.queued_at,
+                host=op.host,
+                vm=op.vm or None,
+                action=op.action,
+                params=params,
+                outcome=outcome,  # type: ignore[arg-type]
+                error=op.error or None,
+                duration_s=op.duration,
+            )
+        )
+
+    return write

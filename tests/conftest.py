@@ -220,3 +220,20 @@ def virsh(libvirtd: str) -> Virsh:
         return proc.stdout
 
     return run
+
+
+@pytest.fixture(autouse=True)
+def _private_xdg_dirs(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """Every test gets its own config, cache and state folders (audit log, cache file), also
+    for the `limen-tui` processes it starts; nothing touches the operator's real ones."""
+    base = tmp_path_factory.mktemp("xdg")
+    for var, sub in (
+        ("XDG_CONFIG_HOME", "config"),
+        ("XDG_CACHE_HOME", "cache"),
+        ("XDG_STATE_HOME", "state"),
+    ):
+        (base / sub).mkdir()
+        monkeypatch.setenv(var, str(base / sub))
+    return base

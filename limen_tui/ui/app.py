@@ -25,6 +25,8 @@ from limen_tui.fleet import (
     OperationChanged,
 )
 from limen_tui.model import LinkState
+from limen_tui.operations import audit_to
+from limen_tui.store.audit import AuditLog
 from limen_tui.ui.keys import action_bindings
 from limen_tui.ui.messages import (
     BatchSummarised,
@@ -71,8 +73,10 @@ class LimenApp(VmActions):
         demo: bool = False,
         start_fleet: bool = True,
         keymap: dict[str, str] | None = None,
+        audit: AuditLog | None = None,
     ) -> None:
         super().__init__()
+        self.audit = audit if audit is not None else AuditLog()
         self.keymap = dict(keymap or {})
         self.uris = uris
         self.settings = settings or Settings()
@@ -123,6 +127,7 @@ class LimenApp(VmActions):
             self.fleet = Fleet(
                 self.uris, self.publish, self.settings, demo_uri=self.uris[0] if self.demo else None
             )
+            self.fleet.set_audit(audit_to(self.audit))
             self.fleet.start()
 
     async def on_unmount(self) -> None:

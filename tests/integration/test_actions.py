@@ -15,7 +15,8 @@ from limen_tui.fleet import (
     OperationChanged,
 )
 from limen_tui.model import DomainRow, LinkState
-from limen_tui.operations import Operation, OpState
+from limen_tui.operations import Operation, OpState, audit_to
+from limen_tui.store.audit import AuditLog
 from tests.conftest import MakeVm, Virsh
 from tests.ui.helpers import wait_for
 
@@ -31,6 +32,11 @@ class Console:
         self.updates: list[FleetUpdate] = []
         self.fleet = Fleet([uri], self.updates.append, settings)
         self.session = self.fleet.sessions[uri]
+        self.audit = AuditLog()  # in the test's private XDG state folder
+        self.fleet.set_audit(audit_to(self.audit))
+
+    def audited(self, vm: str) -> list[tuple[str, str]]:
+        return [(r.action, r.outcome) for r in self.audit.query() if r.vm == vm]
 
     def row(self, name: str) -> DomainRow | None:
         return next((r for r in self.session.rows.values() if r.name == name), None)
@@ -88,6 +94,7 @@ async def test_lifecycle_actions_end_in_the_state_virsh_sees(
         op = await console.do(name, action)
         assert op.state is OpState.SUCCEEDED, (action, op.error)
         assert virsh("domstate", name).strip() == expected, action
+    assert console.audited(name) == [(a, "succeeded") for a, _ in steps]
     ops = [u.operation for u in console.updates if isinstance(u, OperationChanged)]
     assert [o.state for o in ops if o.id == ops[0].id] == [
         OpState.QUEUED,
@@ -107,6 +114,9 @@ async def test_shutdown_of_a_guest_that_ignores_acpi_times_out_and_says_force_of
     op = await console.do(name, "force_off")
     assert op.state is OpState.SUCCEEDED
     assert virsh("domstate", name).strip() == "shut off"
+    assert console.audited(name) == [("shutdown", "failed"), ("force_off", "succeeded")]
+    (record,) = [r for r in console.audit.query() if r.action == "shutdown" and r.vm == name]
+    assert record.error and "did not stop" in record.error and record.user
 
 
 async def test_autostart_vcpus_memory_rename_and_delete(
@@ -157,6 +167,8 @@ async def test_bulk_start_and_stop_of_eight_vms_keeps_to_the_concurrency_limit(
     ops = await console.fleet.perform(await console.until_seen(*names), "pause")
     summaries = [u.summary for u in console.updates if isinstance(u, BatchFinished)]
     assert str(summaries[-1]) == "pause: 0 ok, 8 failed"  # one failure (all, here) stops none
+    audited = [r for r in console.audit.query() if r.vm in names and r.action == "start"]
+    assert len(audited) == 8 and len({r.params["batch"] for r in audited}) == 1
 
 
 def _max_in_flight(ops: list[Operation]) -> int:
@@ -182,3 +194,4 @@ async def test_readonly_session_refuses_every_action(
         op = await readonly_console.do(name, action, **params)
         assert op.state is OpState.REFUSED and "read-only" in op.error
     assert virsh("domstate", name).strip() == "shut off"
+    assert readonly_console.audited(name) == [(a, "refused") for a, _ in attempts]

@@ -82,3 +82,44 @@ def test_bad_config_file_is_refused_with_file_and_line(tmp_path: object) -> None
     assert out.returncode == 2
     assert f"{path}, line 2" in out.stderr and "refresh_intervall" in out.stderr
     assert "Traceback" not in out.stderr
+
+
+def test_audit_command_prints_what_the_console_did(libvirtd: str, vm_factory: MakeVm) -> None:
+    import asyncio
+
+    from limen_tui.config import Settings
+    from limen_tui.fleet import Fleet
+    from limen_tui.model import LinkState
+    from limen_tui.operations import audit_to
+    from limen_tui.store.audit import AuditLog
+    from tests.ui.helpers import wait_for
+
+    name = vm_factory("audited")
+
+    async def act() -> None:
+        fleet = Fleet([libvirtd], lambda _u: None, Settings(refresh_interval=0.3))
+        fleet.set_audit(audit_to(AuditLog()))
+        fleet.start()
+        session = fleet.sessions[libvirtd]
+        try:
+            await wait_for(lambda: any(r.name == name for r in session.rows.values()), 30)
+            assert session.status.state is LinkState.LIVE
+            row = next(r for r in session.rows.values() if r.name == name)
+            await fleet.perform([row], "start")
+            await fleet.perform([row], "force_off")
+        finally:
+            await fleet.stop()
+
+    asyncio.run(act())
+    out = run("audit", "--json", "--since", "10m")
+    assert out.returncode == 0, out.stderr
+    mine = [r for r in json.loads(out.stdout) if r["vm"] == name]
+    assert [(r["action"], r["outcome"]) for r in mine] == [
+        ("start", "succeeded"),
+        ("force_off", "succeeded"),
+    ]
+    assert all(r["user"] and r["host"] == libvirtd and r["duration_s"] >= 0 for r in mine)
+    table = run("audit")
+    assert name in table.stdout and "force_off" in table.stdout
+    bad = run("audit", "--since", "yesterday-ish")
+    assert bad.returncode == 2 and "not a time" in bad.stderr

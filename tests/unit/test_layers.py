@@ -21,6 +21,12 @@ CORE = [
     "limen_tui.virt.clone",
     "limen_tui.virt.transaction",
     "limen_tui.operations",
+    "limen_tui.store.cache",
+    "limen_tui.store.audit",
+    "limen_tui.store.history",
+    "limen_tui.paths",
+    "limen_tui.config_file",
+    "limen_tui.audit_cli",
     "limen_tui.demo",
     "limen_tui.cli",
 ]
