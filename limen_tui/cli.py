@@ -182,9 +182,11 @@ def run_console(argv: Sequence[str]) -> int:
         return EXIT_UNREACHABLE
     # Hosts that failed the first try are still watched: they come up when they answer.
     uris += [uri for uri, _ in failures if uri]
+    from limen_tui.store.audit import AuditLog
     from limen_tui.ui.app import LimenApp
 
-    LimenApp(uris, settings, demo=args.demo, keymap=file_config.keymap).run()
+    audit = AuditLog(retention_days=settings.audit_retention_days)
+    LimenApp(uris, settings, demo=args.demo, keymap=file_config.keymap, audit=audit).run()
     return 0
 
 

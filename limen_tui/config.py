@@ -27,3 +27,5 @@ class Settings:
     """Seconds to wait for the libvirt event that confirms an action."""
     bulk_concurrency: int = 5
     """Actions of one bulk run that may be in flight at once."""
+    audit_retention_days: float | None = None
+    """None keeps every audit record forever; otherwise older records are trimmed on write."""

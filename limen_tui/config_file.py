@@ -22,6 +22,7 @@ CONSOLE_KEYS: dict[str, type] = {
     "bulk_concurrency": int,
     "event_log_lines": int,
     "readonly": bool,
+    "audit_retention_days": float,
 }
 KNOWN_SECTIONS = ("console", "keys")
 
