@@ -183,10 +183,14 @@ def run_console(argv: Sequence[str]) -> int:
     # Hosts that failed the first try are still watched: they come up when they answer.
     uris += [uri for uri, _ in failures if uri]
     from limen_tui.store.audit import AuditLog
+    from limen_tui.store.cache import Cache
     from limen_tui.ui.app import LimenApp
 
     audit = AuditLog(retention_days=settings.audit_retention_days)
-    LimenApp(uris, settings, demo=args.demo, keymap=file_config.keymap, audit=audit).run()
+    with Cache() as cache:
+        LimenApp(
+            uris, settings, demo=args.demo, keymap=file_config.keymap, audit=audit, cache=cache
+        ).run()
     return 0
 
 

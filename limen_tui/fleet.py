@@ -20,7 +20,7 @@ from typing import TypeVar
 import libvirt
 
 from limen_tui.config import Settings
-from limen_tui.model import DomainEvent, DomainRow, HostStatus, LinkState, PowerState
+from limen_tui.model import DomainEvent, DomainRow, HostFacts, HostStatus, LinkState, PowerState
 from limen_tui.operations import (
     AuditSink,
     BatchSummary,
@@ -28,6 +28,8 @@ from limen_tui.operations import (
     OpState,
     next_batch_id,
 )
+from limen_tui.snapshot_io import facts_from_json, facts_to_json, rows_from_json, rows_to_json
+from limen_tui.store.cache import Cache
 from limen_tui.virt.actions import ACTIONS, ActionRefused
 from limen_tui.virt.calls import CallCounter
 from limen_tui.virt.collector import DomainCollector, Tick
@@ -117,6 +119,8 @@ class HostSession:
         self._closed = asyncio.Event()
         self._waiters: dict[str, list[tuple[frozenset[str], asyncio.Future[DomainEvent]]]] = {}
         self.audit: AuditSink | None = None
+        self.cache: Cache | None = None
+        self._saved_at = 0.0
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
         self.status = HostStatus(
@@ -140,6 +144,10 @@ class HostSession:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+        write = self._fleet_writer()
+        if write is not None:
+            with contextlib.suppress(Exception):
+                await self.call(write, 5.0)
         await self._disconnect()
         self._pool.shutdown(wait=False, cancel_futures=True)
 
@@ -160,8 +168,64 @@ class HostSession:
     def rows(self) -> dict[str, DomainRow]:
         return self._rows
 
+    # -- the last known fleet ------------------------------------------------------------------
+
+    async def _show_last_known(self) -> None:
+        """Before the host answers, show what it had last time, marked with its age."""
+        cache, key = self.cache, self.key
+        if cache is None:
+            return
+
+        def read() -> tuple[list[DomainRow], HostFacts | None, float | None]:
+            fleet = cache.get("fleet", key)
+            facts = cache.get("host_facts", key)
+            rows = rows_from_json(fleet.value) if fleet is not None else []
+            return (
+                rows,
+                facts_from_json(facts.value) if facts is not None else None,
+                fleet.stored_at if fleet is not None else None,
+            )
+
+        try:
+            rows, facts, saved_at = await self.call(read, 5.0)
+        except Exception as exc:  # the cache is a convenience; the host is the truth
+            log.info("%s: no last known fleet: %s", self.key, describe_error(exc))
+            return
+        if self._rows or (not rows and facts is None):
+            return  # the live host answered first
+        self._rows = {r.uuid: r for r in rows}
+        self.status = replace(self.status, facts=facts, last_known_at=saved_at, domains=len(rows))
+        self._publish(HostStatusChanged(self.status))
+        if rows:
+            tick = Tick(self.key, 0.0, rows, [], len(rows), {})
+            self._publish(DomainsRefreshed(self.key, rows, [], tick))
+
+    def _fleet_writer(self) -> Callable[[], None] | None:
+        cache = self.cache
+        if cache is None or self.status.last_known_at is not None or not self._saved_at:
+            return None  # nothing live to keep yet
+        rows, facts, key = list(self._rows.values()), self.status.facts, self.key
+
+        def write() -> None:
+            cache.put("fleet", key, "", rows_to_json(rows))
+            if facts is not None:
+                cache.put("host_facts", key, "", facts_to_json(facts))
+
+        return write
+
+    def _save_fleet(self, *, force: bool = False) -> None:
+        """Keep the fleet for the next start; at most every 30 s, written in a worker."""
+        now = time.monotonic()
+        if self.cache is None or (not force and now - self._saved_at < 30.0):
+            return
+        self._saved_at = now
+        write = self._fleet_writer()
+        if write is not None:
+            self._pool.submit(write)
+
     async def run(self) -> None:
         """Connect, tick until the connection dies, reconnect with backoff; forever."""
+        await self._show_last_known()
         delay = self.settings.reconnect_min
         while not self._stopping:
             self._set_status(LinkState.CONNECTING, "")
@@ -304,10 +368,13 @@ class HostSession:
             refresh_ms=tick.seconds * 1000,
             domains=len(self._rows),
         )
+        if self.status.last_known_at is not None:
+            self.status = replace(self.status, last_known_at=None)
         if self.status.state != state:
             self._set_status(state, "")
         else:
             self._publish(HostStatusChanged(self.status))
+        self._save_fleet(force=bool(tick.removed) or self._saved_at == 0.0)
         self._publish(DomainsRefreshed(self.key, changed, removed, tick))
 
     def _on_event(self, event: DomainEvent) -> None:
@@ -543,6 +610,10 @@ class Fleet:
     def start(self) -> None:
         for session in self.sessions.values():
             session.start()
+
+    def set_cache(self, cache: Cache | None) -> None:
+        for session in self.sessions.values():
+            session.cache = cache
 
     def set_audit(self, audit: AuditSink | None) -> None:
         for session in self.sessions.values():

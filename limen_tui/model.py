@@ -148,6 +148,8 @@ class HostStatus:
     domains: int = 0
     demo: bool = False
     readonly: bool = False
+    last_known_at: float | None = None
+    """When rows come from the cache (the last known fleet), the time they were saved."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,6 +27,7 @@ from limen_tui.fleet import (
 from limen_tui.model import LinkState
 from limen_tui.operations import audit_to
 from limen_tui.store.audit import AuditLog
+from limen_tui.store.cache import Cache
 from limen_tui.ui.keys import action_bindings
 from limen_tui.ui.messages import (
     BatchSummarised,
@@ -74,8 +75,10 @@ class LimenApp(VmActions):
         start_fleet: bool = True,
         keymap: dict[str, str] | None = None,
         audit: AuditLog | None = None,
+        cache: Cache | None = None,
     ) -> None:
         super().__init__()
+        self.cache = cache
         self.audit = audit if audit is not None else AuditLog()
         self.keymap = dict(keymap or {})
         self.uris = uris
@@ -128,6 +131,16 @@ class LimenApp(VmActions):
                 self.uris, self.publish, self.settings, demo_uri=self.uris[0] if self.demo else None
             )
             self.fleet.set_audit(audit_to(self.audit))
+            self.fleet.set_cache(self.cache)
+            if self.cache is not None:
+                for warning in self.cache.warnings:
+                    self.notify(warning, severity="warning", markup=False)
+                if not self.cache.enabled:
+                    self.notify(
+                        f"running without a cache: {self.cache.reason}",
+                        severity="warning",
+                        markup=False,
+                    )
             self.fleet.start()
 
     async def on_unmount(self) -> None:
@@ -182,6 +195,9 @@ class LimenApp(VmActions):
         bar = bars.first()
         previous = bar.statuses.get(status.key)
         bar.set_status(status)
+        self.query_one(VmTable).set_host_stale(
+            status.key, status.state is not LinkState.LIVE or status.last_known_at is not None
+        )
         changed = previous is None or previous.state != status.state
         worth_noting = status.state in (LinkState.DOWN, LinkState.STALE) or (
             previous is not None and status.state == LinkState.LIVE

@@ -37,6 +37,10 @@ def host_line(s: HostStatus, now: float | None = None) -> Text:
     if s.reason:
         line.append(": ")
         line.append_text(fmt.literal(s.reason, "italic"))
+    if s.last_known_at is not None:
+        line.append(
+            f"  showing the last known fleet, {fmt.ago(s.last_known_at, now)} old", style="yellow"
+        )
     if s.state == LinkState.LIVE:
         line.append(f"  {s.domains} VMs")
         if s.calls_last_tick is not None:

@@ -47,6 +47,8 @@ class VmTable(DataTable[Text]):
     def __init__(self, *, many_hosts: bool = False, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=False)
         self.rows_by_key: dict[Key, DomainRow] = {}
+        self.stale_hosts: set[str] = set()
+        """Hosts whose rows are not live (last known, or host down): their rows are dimmed."""
         self.marked: set[Key] = set()
         """VMs marked for a bulk action (space); kept while filtered out."""
         """Every row the fleet told us of, shown or filtered out."""
@@ -114,8 +116,18 @@ class VmTable(DataTable[Text]):
                 cell = fmt.literal(value)
             if col.right:
                 cell.justify = "right"
+            if row.host in self.stale_hosts:
+                cell.stylize("dim")
             out.append(cell)
         return tuple(out)
+
+    def set_host_stale(self, host: str, stale: bool) -> None:
+        """Dim or undim one host's rows (once per change of the host's state, not per tick)."""
+        if (host in self.stale_hosts) == stale:
+            return
+        self.stale_hosts.symmetric_difference_update({host})
+        for key in [k for k in self.rows_by_key if k[0] == host]:
+            self._redraw(key)
 
     def _add(self, key: Key, row: DomainRow) -> None:
         cells = self._render_cells(row)
