@@ -533,8 +533,9 @@ class HostSession:
                 return await self._final(op.finish(OpState.TIMED_OUT, error=what))
             finally:
                 self._forget(op.uuid, waiter)
-            reason = f" ({event.reason})" if event.reason else ""
-            return await self._final(op.finish(OpState.SUCCEEDED, note=f"{event.event}{reason}"))
+            reason = f", {event.reason}" if event.reason else ""
+            confirmed = f"{note} (libvirt: {event.event}{reason})"
+            return await self._final(op.finish(OpState.SUCCEEDED, note=confirmed))
 
     async def perform_on_host(
         self, op: Operation, work: Callable[[libvirt.virConnect], str], limit: float = 300.0

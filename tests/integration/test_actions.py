@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
@@ -17,6 +20,7 @@ from limen_tui.fleet import (
 from limen_tui.model import DomainRow, LinkState
 from limen_tui.operations import Operation, OpState, audit_to
 from limen_tui.store.audit import AuditLog
+from limen_tui.virt.actions import ACTIONS
 from tests.conftest import MakeVm, Virsh
 from tests.ui.helpers import wait_for
 
@@ -45,7 +49,7 @@ class Console:
         await wait_for(lambda: all(self.row(n) is not None for n in names), limit=30)
         return [r for n in names if (r := self.row(n)) is not None]
 
-    async def do(self, name: str, action: str, **params: object) -> Operation:
+    async def do(self, name: str, action: str, /, **params: object) -> Operation:
         (row,) = await self.until_seen(name)
         (op,) = await self.fleet.perform([row], action, params)
         return op
@@ -184,14 +188,39 @@ async def test_readonly_session_refuses_every_action(
     readonly_console: Console, vm_factory: MakeVm, virsh: Virsh
 ) -> None:
     name = vm_factory("ro")
-    attempts: list[tuple[str, dict[str, object]]] = [
-        ("start", {}),
-        ("delete", {"remove_storage": True}),
-        ("autostart", {"enabled": True}),
-        ("rename", {"new_name": "x"}),
-    ]
+    needs: dict[str, dict[str, object]] = {
+        "delete": {"remove_storage": True},
+        "autostart": {"enabled": True},
+        "rename": {"new_name": "x"},
+        "set_vcpus": {"vcpus": 2},
+        "set_memory": {"memory_mib": 128},
+        "snapshot_create": {"name": "s1"},
+        "snapshot_revert": {"name": "s1"},
+        "snapshot_delete": {"name": "s1"},
+    }
+    attempts = [(action, needs.get(action, {})) for action in ACTIONS]
     for action, params in attempts:
         op = await readonly_console.do(name, action, **params)
         assert op.state is OpState.REFUSED and "read-only" in op.error
     assert virsh("domstate", name).strip() == "shut off"
     assert readonly_console.audited(name) == [(a, "refused") for a, _ in attempts]
+
+
+async def test_delete_can_remove_the_vms_storage_volumes(
+    console: Console, vm_factory: MakeVm, virsh: Virsh, vm_disk_dir: Path
+) -> None:
+    from tests.harness.libvirtd import make_qcow2, unique_prefix
+
+    pool = unique_prefix() + "pool"
+    disk = make_qcow2(vm_disk_dir / "disk.qcow2")
+    virsh("pool-create-as", pool, "dir", "--target", str(vm_disk_dir))
+    try:
+        name = vm_factory("with-disk", disk_path=disk)
+        assert await asyncio.to_thread(os.path.exists, disk)
+        op = await console.do(name, "delete", remove_storage=True)
+        assert op.state is OpState.SUCCEEDED, op.error
+        assert "removed 1 volume" in op.note
+        assert not await asyncio.to_thread(os.path.exists, disk)
+        assert name not in virsh("list", "--all", "--name").split()
+    finally:
+        virsh("pool-destroy", pool)
