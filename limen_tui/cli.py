@@ -71,7 +71,7 @@ def console_parser() -> argparse.ArgumentParser:
         prog="limen-tui",
         description="A keyboard-driven console for KVM/libvirt hosts. "
         "Subcommands: `limen-tui list` prints the VM table once, for scripts; "
-        "`limen-tui audit` prints the audit log.",
+        "`limen-tui audit` prints the audit log; `limen-tui cache stats|clear`.",
     )
     parser.add_argument("--version", action="version", version=f"limen-tui {__version__}")
     _common(parser)
@@ -300,6 +300,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args[:1] == ["list"]:
             return run_list(args[1:])
+        if args[:1] == ["cache"]:
+            from limen_tui.cache_cli import run_cache
+
+            return run_cache(args[1:])
         if args[:1] == ["audit"]:
             from limen_tui.audit_cli import run_audit
 

@@ -40,6 +40,12 @@ from limen_tui.virt.connection import (
     open_connection,
     read_facts,
 )
+from limen_tui.virt.domain_xml import (
+    Devices,
+    invalidated_by_action,
+    invalidated_by_event,
+    parse_devices,
+)
 from limen_tui.virt.eventloop import ensure_event_loop, nudge
 from limen_tui.virt.events import subscribe
 
@@ -377,8 +383,16 @@ class HostSession:
         self._save_fleet(force=bool(tick.removed) or self._saved_at == 0.0)
         self._publish(DomainsRefreshed(self.key, changed, removed, tick))
 
+    def _invalidate(self, uuid: str, kinds: tuple[str, ...] | None) -> None:
+        """Forget what changed, in a worker (SQLite is blocking); () forgets nothing."""
+        cache = self.cache
+        if cache is None or kinds == ():
+            return
+        self._pool.submit(cache.invalidate, self.key, uuid, kinds)
+
     def _on_event(self, event: DomainEvent) -> None:
         self._wake_waiters(event)
+        self._invalidate(event.uuid, invalidated_by_event(event.kind, event.event, event.reason))
         row = self._rows.get(event.uuid)
         removed: tuple[str, str] | None = None
         if event.kind == "lifecycle":
@@ -444,6 +458,8 @@ class HostSession:
 
     async def _final(self, op: Operation) -> Operation:
         """Record a finished operation in the audit log (off the UI loop), then show it."""
+        if op.uuid and op.state is not OpState.REFUSED:
+            self._invalidate(op.uuid, invalidated_by_action(op.action))
         if self.audit is not None:
             audit = self.audit
             try:
@@ -573,11 +589,32 @@ class HostSession:
             raise HostUnavailable(f"{self.key} is {self.status.state.value}")
         return await self.call(lambda: fn(conn))
 
+    async def devices(self, uuid: str) -> Devices:
+        """The VM's devices from its XML: from the cache when fresh, else one XMLDesc call."""
+        cache, key, calls = self.cache, self.key, self.calls
+
+        def cached() -> str | None:
+            entry = cache.get("domain_xml", key, uuid) if cache is not None else None
+            return entry.value if entry is not None and isinstance(entry.value, str) else None
+
+        def fetch(dom: libvirt.virDomain) -> str:
+            calls.record("XMLDesc")
+            xml = str(dom.XMLDesc(0))
+            if cache is not None:
+                cache.put("domain_xml", key, uuid, xml)
+            return xml
+
+        xml = await self.call(cached) if cache is not None else None
+        if xml is None:
+            xml = await self.on_domain(uuid, fetch)
+        return parse_devices(xml)
+
     async def on_domain(self, uuid: str, fn: Callable[[libvirt.virDomain], T]) -> T:
         """Run a read on one VM in this host's workers (e.g. its snapshot tree)."""
         conn = self._conn
         if conn is None:
             raise HostUnavailable(f"{self.key} is {self.status.state.value}")
+        self.calls.record("lookupByUUIDString")
         return await self.call(lambda: fn(conn.lookupByUUIDString(uuid)))
 
     def _set_status(self, state: LinkState, reason: str) -> None:

@@ -6,11 +6,12 @@ import time
 from typing import ClassVar
 
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Container, Vertical
 from textual.events import Resize
+from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, Static, TabbedContent, TabPane
 
 from limen_tui import __version__
@@ -24,7 +25,7 @@ from limen_tui.fleet import (
     HostStatusChanged,
     OperationChanged,
 )
-from limen_tui.model import LinkState
+from limen_tui.model import DomainRow, LinkState
 from limen_tui.operations import audit_to
 from limen_tui.store.audit import AuditLog
 from limen_tui.store.cache import Cache
@@ -88,6 +89,7 @@ class LimenApp(VmActions):
         self.start_fleet = start_fleet
         self.fleet: Fleet | None = None
         self.ticks_applied = 0
+        self._devices_timer: Timer | None = None
         self.last_apply_ms = 0.0
 
     # -- building ----------------------------------------------------------------------------
@@ -245,7 +247,26 @@ class LimenApp(VmActions):
         self.query_one(VmTable).sort_by(str(event.column_key.value))
 
     def _show_selected(self) -> None:
-        self.query_one(DetailsPanel).show(self.query_one(VmTable).selected_row)
+        panel = self.query_one(DetailsPanel)
+        row = self.query_one(VmTable).selected_row
+        before = panel.row.key if panel.row is not None else None
+        panel.show(row)
+        if row is not None and (row.key != before or panel.devices is None):
+            if self._devices_timer is not None:
+                self._devices_timer.stop()
+            # Wait for the cursor to settle before asking the host (or the cache).
+            self._devices_timer = self.set_timer(0.2, lambda: self._fetch_devices(row))
+
+    @work(exclusive=True, group="details", exit_on_error=False)
+    async def _fetch_devices(self, row: DomainRow) -> None:
+        fleet = self.fleet
+        if fleet is None or row.host not in fleet.sessions:
+            return
+        try:
+            devices = await fleet.sessions[row.host].devices(row.uuid)
+        except Exception:
+            return  # the details keep what the table knows; the VM may have just gone
+        self.query_one(DetailsPanel).show_devices(row.key, devices)
 
     # -- keys --------------------------------------------------------------------------------
 

@@ -123,3 +123,18 @@ def test_audit_command_prints_what_the_console_did(libvirtd: str, vm_factory: Ma
     assert name in table.stdout and "force_off" in table.stdout
     bad = run("audit", "--since", "yesterday-ish")
     assert bad.returncode == 2 and "not a time" in bad.stderr
+
+
+def test_cache_stats_and_clear_commands() -> None:
+    from limen_tui.store.cache import Cache
+
+    with Cache() as cache:  # the test's private XDG cache folder, as the command will use
+        cache.put("host_facts", "qemu:///system", "", {"cpus": 2})
+        assert cache.get("host_facts", "qemu:///system") is not None
+    stats = run("cache", "stats", "--json")
+    assert stats.returncode == 0, stats.stderr
+    data = json.loads(stats.stdout)
+    assert data["entries"] == 1 and data["hits"] >= 1 and data["enabled"]
+    cleared = run("cache", "clear")
+    assert cleared.returncode == 0 and "removed 1 entries" in cleared.stdout
+    assert json.loads(run("cache", "stats", "--json").stdout)["entries"] == 0

@@ -9,9 +9,10 @@ from textual.widgets import Static
 from limen_tui.model import DomainRow
 from limen_tui.ui import text as fmt
 from limen_tui.ui.columns import STATE_STYLE
+from limen_tui.virt.domain_xml import Devices
 
 
-def details_table(row: DomainRow) -> Table:
+def details_table(row: DomainRow, devices: Devices | None = None) -> Table:
     active = row.state.is_active
     grid = Table.grid(padding=(0, 1))
     grid.add_column(style="bold", no_wrap=True)
@@ -48,6 +49,16 @@ def details_table(row: DomainRow) -> Table:
     )
     add("Autostart", fmt.NA if row.autostart is None else ("yes" if row.autostart else "no"))
     add("Persistent", fmt.NA if row.persistent is None else ("yes" if row.persistent else "no"))
+    if devices is not None:
+        for label, items in (
+            ("Disks", devices.disks),
+            ("NICs", devices.nics),
+            ("Graphics", devices.graphics),
+        ):
+            for i, item in enumerate(items or ["none"]):
+                add(label if i == 0 else "", Text(fmt.printable(item), overflow="fold"))
+        if devices.description:
+            add("Note", Text(fmt.printable(devices.description), overflow="fold"))
     return grid
 
 
@@ -57,9 +68,23 @@ class DetailsPanel(Static):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__("No VM selected", id=id)
         self.row: DomainRow | None = None
+        self.devices: Devices | None = None
+        self._devices_for: tuple[str, str] | None = None
 
     def show(self, row: DomainRow | None) -> None:
         if row == self.row:
             return
+        if row is None or self.row is None or row.key != self.row.key:
+            self.devices, self._devices_for = None, None
         self.row = row
-        self.update(details_table(row) if row is not None else "No VM selected")
+        self._render_row()
+
+    def show_devices(self, key: tuple[str, str], devices: Devices) -> None:
+        if self.row is None or self.row.key != key:
+            return  # the operator moved on
+        self.devices, self._devices_for = devices, key
+        self._render_row()
+
+    def _render_row(self) -> None:
+        row = self.row
+        self.update(details_table(row, self.devices) if row is not None else "No VM selected")

@@ -1,0 +1,95 @@
+"""What a domain's XML says about its devices, for the details panel. Pure parsing."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class Devices:
+    disks: list[str] = field(default_factory=list)
+    """`vda: /var/lib/libvirt/images/web.qcow2 (qcow2)`; CD-ROMs marked."""
+    nics: list[str] = field(default_factory=list)
+    """`52:54:00:..: network default (virtio)`."""
+    graphics: list[str] = field(default_factory=list)
+    """`vnc 127.0.0.1:5900`; the port is -1/autoport until the VM runs."""
+    description: str = ""
+
+
+def parse_devices(xml: str) -> Devices:
+    try:
+        root = ET.fromstring(xml)
+    except ET.ParseError:
+        return Devices(description="(the domain XML could not be read)")
+    disks = []
+    for disk in root.findall("./devices/disk"):
+        target = disk.find("target")
+        source = disk.find("source")
+        driver = disk.find("driver")
+        dev = target.get("dev", "?") if target is not None else "?"
+        where = ""
+        if source is not None:
+            where = source.get("file") or source.get("dev") or source.get("volume") or ""
+        kind = disk.get("device", "disk")
+        fmt = driver.get("type", "") if driver is not None else ""
+        text = f"{dev}: {where or '(empty)'}"
+        extras = [x for x in (fmt, kind if kind != "disk" else "") if x]
+        disks.append(text + (f" ({', '.join(extras)})" if extras else ""))
+    nics = []
+    for nic in root.findall("./devices/interface"):
+        mac = nic.find("mac")
+        source = nic.find("source")
+        model = nic.find("model")
+        kind = nic.get("type", "?")
+        via = ""
+        if source is not None:
+            via = source.get("network") or source.get("bridge") or source.get("dev") or ""
+        text = f"{mac.get('address', '?') if mac is not None else '?'}: {kind} {via}".rstrip()
+        if model is not None and model.get("type"):
+            text += f" ({model.get('type')})"
+        nics.append(text)
+    graphics = []
+    for g in root.findall("./devices/graphics"):
+        port = g.get("port", "")
+        listen = g.get("listen") or "127.0.0.1"
+        graphics.append(
+            f"{g.get('type', '?')} {listen}:{port}"
+            if port not in ("", "-1")
+            else f"{g.get('type', '?')} {listen} (port chosen at start)"
+        )
+    return Devices(disks, nics, graphics, (root.findtext("description") or "").strip())
+
+
+# Which cached kinds an event or an action makes stale. None means every kind of that VM.
+EVENT_INVALIDATES: dict[tuple[str, str], tuple[str, ...] | None] = {
+    ("lifecycle", "defined"): None,
+    ("lifecycle", "undefined"): None,
+    ("device", "device added"): ("domain_xml", "domain_details"),
+    ("device", "device removed"): ("domain_xml", "domain_details"),
+    ("metadata", "metadata changed"): ("domain_xml", "domain_details"),
+    ("job", "job completed"): ("domain_details",),
+    ("agent", "agent connected"): ("domain_details",),
+    ("agent", "agent disconnected"): ("domain_details",),
+}
+LIFECYCLE_INVALIDATES = ("domain_xml", "domain_details")
+"""Any other lifecycle event: the live XML changes (ports, paths) as the VM starts and stops."""
+SNAPSHOT_KINDS = ("snapshots", "domain_xml", "domain_details")
+
+
+def invalidated_by_event(kind: str, event: str, reason: str) -> tuple[str, ...] | None:
+    """Cached kinds a libvirt event makes stale for its VM (None: all of them); () for none."""
+    if (kind, event) in EVENT_INVALIDATES:
+        return EVENT_INVALIDATES[(kind, event)]
+    if kind == "lifecycle":
+        return SNAPSHOT_KINDS if reason == "from snapshot" else LIFECYCLE_INVALIDATES
+    return ()
+
+
+def invalidated_by_action(action: str) -> tuple[str, ...] | None:
+    """Cached kinds an action of ours makes stale for its VM (None: all of them)."""
+    if action in ("delete", "rename"):
+        return None
+    if action.startswith("snapshot_"):
+        return SNAPSHOT_KINDS
+    return ("domain_xml", "domain_details")

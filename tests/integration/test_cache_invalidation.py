@@ -1,0 +1,90 @@
+"""The cache forgets exactly what an event or an action changed (real libvirtd + QEMU)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from limen_tui.config import Settings
+from limen_tui.fleet import Fleet, FleetUpdate
+from limen_tui.model import LinkState
+from limen_tui.store.cache import Cache
+from limen_tui.virt.domain_xml import invalidated_by_action, invalidated_by_event
+from tests.conftest import MakeVm, Virsh
+from tests.ui.helpers import wait_for
+
+pytestmark = pytest.mark.libvirtd
+
+
+def test_the_invalidation_table() -> None:
+    assert invalidated_by_event("lifecycle", "undefined", "removed") is None
+    assert invalidated_by_event("lifecycle", "started", "booted") == (
+        "domain_xml",
+        "domain_details",
+    )
+    assert "snapshots" in (invalidated_by_event("lifecycle", "started", "from snapshot") or ())
+    assert invalidated_by_event("reboot", "rebooted", "") == ()
+    assert invalidated_by_event("device", "device added", "net1") == (
+        "domain_xml",
+        "domain_details",
+    )
+    assert invalidated_by_action("delete") is None
+    assert "snapshots" in (invalidated_by_action("snapshot_revert") or ())
+    assert "snapshots" not in (invalidated_by_action("start") or ())
+
+
+async def test_events_and_actions_invalidate_the_cached_xml(
+    libvirtd: str, vm_factory: MakeVm, virsh: Virsh
+) -> None:
+    name = vm_factory("cached")
+    updates: list[FleetUpdate] = []
+    fleet = Fleet([libvirtd], updates.append, Settings(refresh_interval=600))
+    cache = Cache()
+    fleet.set_cache(cache)
+    fleet.start()
+    session = fleet.sessions[libvirtd]
+    try:
+        await wait_for(lambda: any(r.name == name for r in session.rows.values()), limit=30)
+        assert session.status.state is LinkState.LIVE
+        row = next(r for r in session.rows.values() if r.name == name)
+        cache.put("snapshots", libvirtd, row.uuid, ["kept"])
+        other = "00000000-0000-0000-0000-000000000000"
+        cache.put("domain_xml", libvirtd, other, "<domain/>")
+
+        def xml_reads() -> int:
+            return session.calls.snapshot().get("XMLDesc", 0)
+
+        async def gone(check: Callable[[], bool]) -> None:
+            await wait_for(check, limit=10)
+
+        await session.devices(row.uuid)
+        await session.devices(row.uuid)
+        assert xml_reads() == 1, "the second read should have been a cache hit"
+
+        virsh("desc", name, "--config", "a note for the cache test")  # metadata change event
+        await gone(lambda: cache.get("domain_xml", libvirtd, row.uuid) is None)
+        devices = await session.devices(row.uuid)
+        assert xml_reads() == 2 and devices.description == "a note for the cache test"
+
+        virsh("start", name)  # lifecycle: the live XML changes
+        await gone(lambda: cache.get("domain_xml", libvirtd, row.uuid) is None)
+        await session.devices(row.uuid)
+        assert xml_reads() == 3
+        assert cache.get("snapshots", libvirtd, row.uuid) is not None  # untouched by a start
+
+        await session.devices(row.uuid)
+        assert cache.get("domain_xml", libvirtd, row.uuid) is not None
+        await fleet.perform([row], "autostart", {"enabled": True})  # an action, no event
+        await gone(lambda: cache.get("domain_xml", libvirtd, row.uuid) is None)
+        assert cache.get("snapshots", libvirtd, row.uuid) is not None
+        await fleet.perform([row], "force_off")
+
+        virsh("undefine", name)  # every kind for that VM goes
+        await gone(lambda: cache.get("snapshots", libvirtd, row.uuid) is None)
+        assert cache.get("domain_xml", libvirtd, other) is not None  # other VMs keep theirs
+        stats = cache.stats()
+        assert stats.hits >= 1 and stats.invalidated >= 4
+    finally:
+        await fleet.stop()
+        cache.close()
