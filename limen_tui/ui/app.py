@@ -64,6 +64,7 @@ class LimenApp(VmActions):
         Binding("e", "show_log('events')", "Events", show=False),
         Binding("w", "show_log('operations')", "Operations", show=False),
         Binding("t", "focus_table", "Table", show=False),
+        Binding("i", "diagnostics", "Diagnostics", show=False),
         *action_bindings(),
     ]
 
@@ -331,6 +332,11 @@ class LimenApp(VmActions):
             self.notify("No VM selected", severity="warning")
             return
         self.push_screen(SnapshotScreen(row))
+
+    def action_diagnostics(self) -> None:
+        from limen_tui.ui.screens.diagnostics import DiagnosticsScreen
+
+        self.push_screen(DiagnosticsScreen())
 
     def action_focus_table(self) -> None:
         self.query_one(VmTable).focus()

@@ -141,3 +141,24 @@ async def test_event_log_keeps_only_its_bound() -> None:
             )
         assert len(log.lines) == 25
         assert log.lines[-1].endswith("vm-499 started (booted)")
+
+
+async def test_diagnostics_show_calls_and_cache_counters() -> None:
+    from rich.console import Console as RichConsole
+
+    from limen_tui.store.cache import Cache
+    from limen_tui.ui.screens.diagnostics import DiagnosticsScreen, diagnostics
+
+    with Cache() as cache:
+        app = demo_app()
+        app.cache = cache
+        async with app.run_test(size=(120, 40)) as pilot:
+            table = app.query_one(VmTable)
+            await wait_for(lambda: table.row_count == 48)
+            await pilot.press("i")
+            assert isinstance(app.screen, DiagnosticsScreen)
+            out = RichConsole(width=120, record=True, file=io.StringIO())
+            out.print(diagnostics(app))
+            text = out.export_text()
+            assert "getAllDomainStats" in text and "hit ratio" in text
+            await pilot.press("escape")
