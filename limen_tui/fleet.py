@@ -30,6 +30,7 @@ from limen_tui.operations import (
 )
 from limen_tui.snapshot_io import facts_from_json, facts_to_json, rows_from_json, rows_to_json
 from limen_tui.store.cache import Cache
+from limen_tui.store.history import MetricHistory
 from limen_tui.virt.actions import ACTIONS, ActionRefused
 from limen_tui.virt.calls import CallCounter
 from limen_tui.virt.collector import DomainCollector, Tick
@@ -126,6 +127,7 @@ class HostSession:
         self._waiters: dict[str, list[tuple[frozenset[str], asyncio.Future[DomainEvent]]]] = {}
         self.audit: AuditSink | None = None
         self.cache: Cache | None = None
+        self.history: MetricHistory | None = None
         self._saved_at = 0.0
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
@@ -205,6 +207,25 @@ class HostSession:
         if rows:
             tick = Tick(self.key, 0.0, rows, [], len(rows), {})
             self._publish(DomainsRefreshed(self.key, rows, [], tick))
+
+    def _record_history(self, tick: Tick) -> None:
+        """Keep CPU % per VM and the tick's cost per host, for sparklines and after restarts."""
+        history = self.history
+        if history is None:
+            return
+        now, key = time.time(), self.key
+        samples = [
+            (key, r.uuid, "cpu", now, r.cpu_pct) for r in tick.changed if r.cpu_pct is not None
+        ]
+        samples.append((key, "", "refresh_ms", now, tick.seconds * 1000))
+        self._pool.submit(history.append_many, samples)
+
+    async def cpu_history(self, uuid: str, points: int = 40) -> list[float]:
+        history, key = self.history, self.key
+        if history is None:
+            return []
+        series = await self.call(lambda: history.series(key, uuid, "cpu", points))
+        return [value for _ts, value in series]
 
     def _fleet_writer(self) -> Callable[[], None] | None:
         cache = self.cache
@@ -381,6 +402,7 @@ class HostSession:
         else:
             self._publish(HostStatusChanged(self.status))
         self._save_fleet(force=bool(tick.removed) or self._saved_at == 0.0)
+        self._record_history(tick)
         self._publish(DomainsRefreshed(self.key, changed, removed, tick))
 
     def _invalidate(self, uuid: str, kinds: tuple[str, ...] | None) -> None:
@@ -649,9 +671,10 @@ class Fleet:
         for session in self.sessions.values():
             session.start()
 
-    def set_cache(self, cache: Cache | None) -> None:
+    def set_cache(self, cache: Cache | None, history: MetricHistory | None = None) -> None:
         for session in self.sessions.values():
             session.cache = cache
+            session.history = history
 
     def set_audit(self, audit: AuditSink | None) -> None:
         for session in self.sessions.values():

@@ -29,6 +29,7 @@ from limen_tui.model import DomainRow, LinkState
 from limen_tui.operations import audit_to
 from limen_tui.store.audit import AuditLog
 from limen_tui.store.cache import Cache
+from limen_tui.store.history import MetricHistory
 from limen_tui.ui.keys import action_bindings
 from limen_tui.ui.messages import (
     BatchSummarised,
@@ -134,7 +135,8 @@ class LimenApp(VmActions):
                 self.uris, self.publish, self.settings, demo_uri=self.uris[0] if self.demo else None
             )
             self.fleet.set_audit(audit_to(self.audit))
-            self.fleet.set_cache(self.cache)
+            history = MetricHistory(self.cache.file) if self.cache is not None else None
+            self.fleet.set_cache(self.cache, history)
             if self.cache is not None:
                 for warning in self.cache.warnings:
                     self.notify(warning, severity="warning", markup=False)
@@ -263,11 +265,13 @@ class LimenApp(VmActions):
         fleet = self.fleet
         if fleet is None or row.host not in fleet.sessions:
             return
+        session = fleet.sessions[row.host]
         try:
-            devices = await fleet.sessions[row.host].devices(row.uuid)
+            devices = await session.devices(row.uuid)
+            cpu = await session.cpu_history(row.uuid)
         except Exception:
             return  # the details keep what the table knows; the VM may have just gone
-        self.query_one(DetailsPanel).show_devices(row.key, devices)
+        self.query_one(DetailsPanel).show_devices(row.key, devices, cpu)
 
     # -- keys --------------------------------------------------------------------------------
 

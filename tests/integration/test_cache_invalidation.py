@@ -88,3 +88,39 @@ async def test_events_and_actions_invalidate_the_cached_xml(
     finally:
         await fleet.stop()
         cache.close()
+
+
+async def test_cpu_history_is_kept_and_survives_a_restart(
+    libvirtd: str, vm_factory: MakeVm
+) -> None:
+    from limen_tui.store.history import MetricHistory
+
+    name = vm_factory("history", start=True)
+
+    async def run_console(ticks: int) -> list[float]:
+        cache = Cache()
+        fleet = Fleet([libvirtd], lambda _u: None, Settings(refresh_interval=0.3))
+        fleet.set_cache(cache, MetricHistory(cache.file))
+        fleet.start()
+        session = fleet.sessions[libvirtd]
+        try:
+            await wait_for(lambda: any(r.name == name for r in session.rows.values()), 30)
+            uuid = next(r.uuid for r in session.rows.values() if r.name == name)
+            if ticks:
+                await wait_for(lambda: len(_points(session, uuid)) >= ticks, limit=30)
+            return await session.cpu_history(uuid)
+        finally:
+            await fleet.stop()
+            cache.close()
+
+    first = await run_console(ticks=3)
+    assert len(first) >= 3 and all(0.0 <= v <= 150.0 for v in first)
+    again = await run_console(ticks=0)  # a new console on the same file
+    assert again[: len(first)] == first
+
+
+def _points(session: object, uuid: str) -> list[float]:
+    from limen_tui.fleet import HostSession
+
+    assert isinstance(session, HostSession) and session.history is not None
+    return [v for _t, v in session.history.series(session.key, uuid, "cpu")]

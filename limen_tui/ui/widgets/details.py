@@ -11,8 +11,20 @@ from limen_tui.ui import text as fmt
 from limen_tui.ui.columns import STATE_STYLE
 from limen_tui.virt.domain_xml import Devices
 
+SPARKS = "▁▂▃▄▅▆▇█"
 
-def details_table(row: DomainRow, devices: Devices | None = None) -> Table:
+
+def sparkline(values: list[float], top: float = 100.0) -> str:
+    """CPU % history as block characters, 0 at the bottom and `top` (100 %) at the top."""
+    if not values:
+        return ""
+    scale = len(SPARKS) - 1
+    return "".join(SPARKS[max(0, min(scale, round(v / top * scale)))] for v in values)
+
+
+def details_table(
+    row: DomainRow, devices: Devices | None = None, cpu_history: list[float] | None = None
+) -> Table:
     active = row.state.is_active
     grid = Table.grid(padding=(0, 1))
     grid.add_column(style="bold", no_wrap=True)
@@ -69,22 +81,30 @@ class DetailsPanel(Static):
         super().__init__("No VM selected", id=id)
         self.row: DomainRow | None = None
         self.devices: Devices | None = None
+        self.cpu_history: list[float] = []
         self._devices_for: tuple[str, str] | None = None
 
     def show(self, row: DomainRow | None) -> None:
         if row == self.row:
             return
         if row is None or self.row is None or row.key != self.row.key:
-            self.devices, self._devices_for = None, None
+            self.devices, self._devices_for, self.cpu_history = None, None, []
         self.row = row
         self._render_row()
 
-    def show_devices(self, key: tuple[str, str], devices: Devices) -> None:
+    def show_devices(
+        self, key: tuple[str, str], devices: Devices, cpu: list[float] | None = None
+    ) -> None:
         if self.row is None or self.row.key != key:
             return  # the operator moved on
         self.devices, self._devices_for = devices, key
+        self.cpu_history = cpu or []
         self._render_row()
 
     def _render_row(self) -> None:
         row = self.row
-        self.update(details_table(row, self.devices) if row is not None else "No VM selected")
+        self.update(
+            details_table(row, self.devices, self.cpu_history)
+            if row is not None
+            else "No VM selected"
+        )
