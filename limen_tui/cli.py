@@ -187,7 +187,9 @@ def run_console(argv: Sequence[str]) -> int:
     from limen_tui.ui.app import LimenApp
 
     audit = AuditLog(retention_days=settings.audit_retention_days)
-    with Cache() as cache:
+    with Cache(
+        ttls=settings.cache_ttls, max_bytes=int(settings.cache_max_mb * 1024 * 1024)
+    ) as cache:
         LimenApp(
             uris, settings, demo=args.demo, keymap=file_config.keymap, audit=audit, cache=cache
         ).run()

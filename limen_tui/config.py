@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,5 +27,11 @@ class Settings:
     """Seconds to wait for the libvirt event that confirms an action."""
     bulk_concurrency: int = 5
     """Actions of one bulk run that may be in flight at once."""
+    cache_max_mb: float = 100.0
+    """Size cap of the cache file's entries; least recently used go first."""
+    cache_ttls: dict[str, float] = field(default_factory=dict)
+    """Seconds per kind of cached data, over the defaults (domain_xml, fleet, ...)."""
+    history_retention_s: float = 3600.0
+    """Seconds of metric history kept for sparklines and after a restart."""
     audit_retention_days: float | None = None
     """None keeps every audit record forever; otherwise older records are trimmed on write."""

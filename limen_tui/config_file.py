@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,8 @@ CONSOLE_KEYS: dict[str, type] = {
     "readonly": bool,
     "audit_retention_days": float,
 }
-KNOWN_SECTIONS = ("console", "keys")
+KNOWN_SECTIONS = ("console", "keys", "cache")
+CACHE_KEYS = {"max_mb", "history_retention_s", "ttl"}
 
 
 class ConfigError(Exception):
@@ -84,7 +86,8 @@ def parse(data: dict[str, Any], text: str, file: Path) -> FileConfig:
             )
     console = data.get("console", {})
     keys = data.get("keys", {})
-    for name, value in (("console", console), ("keys", keys)):
+    cache = data.get("cache", {})
+    for name, value in (("console", console), ("keys", keys), ("cache", cache)):
         if not isinstance(value, dict):
             raise ConfigError(f"{where(name)}: {name!r} must be a [{name}] table")
     changes: dict[str, Any] = {}
@@ -111,6 +114,7 @@ def parse(data: dict[str, Any], text: str, file: Path) -> FileConfig:
         if kind is not bool and value <= 0:
             raise ConfigError(f"{where(key, 'console')}: {key} must be more than 0")
         changes[key] = kind(value)
+    changes.update(_cache_section(cache, where))
     from limen_tui.ui_keys import BINDING_IDS  # plain data, no Textual
 
     keymap: dict[str, str] = {}
@@ -127,6 +131,39 @@ def parse(data: dict[str, Any], text: str, file: Path) -> FileConfig:
     if clash:
         raise ConfigError(f"{file}: {clash}")
     return FileConfig(dataclasses.replace(Settings(), **changes), keymap, file)
+
+
+def _positive(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and value > 0
+
+
+def _cache_section(cache: dict[str, Any], where: Callable[..., str]) -> dict[str, Any]:
+    from limen_tui.store.cache import DEFAULT_TTLS
+
+    changes: dict[str, Any] = {}
+    for key, value in cache.items():
+        if key not in CACHE_KEYS:
+            raise ConfigError(
+                f"{where(key, 'cache')}: unknown key {key!r} in [cache] "
+                f"(known: {', '.join(sorted(CACHE_KEYS))})"
+            )
+        if key == "ttl":
+            if not isinstance(value, dict):
+                raise ConfigError(f"{where(key, 'cache')}: ttl must be a table of seconds")
+            for kind, seconds in value.items():
+                if kind not in DEFAULT_TTLS:
+                    raise ConfigError(
+                        f"{where(kind, 'cache.ttl')}: unknown kind {kind!r} "
+                        f"(known: {', '.join(sorted(DEFAULT_TTLS))})"
+                    )
+                if not _positive(seconds):
+                    raise ConfigError(f"{where(kind, 'cache.ttl')}: {kind} must be seconds > 0")
+            changes["cache_ttls"] = {k: float(v) for k, v in value.items()}
+        elif not _positive(value):
+            raise ConfigError(f"{where(key, 'cache')}: {key} must be a number more than 0")
+        else:
+            changes["cache_max_mb" if key == "max_mb" else key] = float(value)
+    return changes
 
 
 def _clashes(keymap: dict[str, str]) -> str | None:

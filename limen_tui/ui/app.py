@@ -135,7 +135,11 @@ class LimenApp(VmActions):
                 self.uris, self.publish, self.settings, demo_uri=self.uris[0] if self.demo else None
             )
             self.fleet.set_audit(audit_to(self.audit))
-            history = MetricHistory(self.cache.file) if self.cache is not None else None
+            history = (
+                MetricHistory(self.cache.file, retention_s=self.settings.history_retention_s)
+                if self.cache is not None
+                else None
+            )
             self.fleet.set_cache(self.cache, history)
             if self.cache is not None:
                 for warning in self.cache.warnings:

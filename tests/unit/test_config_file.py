@@ -40,6 +40,9 @@ def test_missing_default_file_is_fine_but_a_named_one_is_not(tmp_path: Path) -> 
         ("[console]\nrefresh_interval = 0\n", ["more than 0"]),
         ("\n[keys]\nstrat = 'o'\n", ["line 3", "unknown action 'strat'"]),
         ("[keys]\nstart = 'h'\n", ["'h' is given to both"]),
+        ("[cache]\nmax_mb = -1\n", ["line 2", "max_mb must be a number more than 0"]),
+        ("[cache]\nsize = 5\n", ["line 2", "unknown key 'size' in [cache]"]),
+        ("[cache.ttl]\ndomain_xlm = 5\n", ["line 2", "unknown kind 'domain_xlm'"]),
     ],
 )
 def test_mistakes_name_the_file_line_and_key(tmp_path: Path, text: str, words: list[str]) -> None:
@@ -47,3 +50,12 @@ def test_mistakes_name_the_file_line_and_key(tmp_path: Path, text: str, words: l
         load(write(tmp_path, text), required=True)
     for word in words:
         assert word in str(caught.value)
+
+
+def test_cache_section(tmp_path: Path) -> None:
+    path = write(
+        tmp_path, "[cache]\nmax_mb = 20\nhistory_retention_s = 600\n[cache.ttl]\ndomain_xml = 30\n"
+    )
+    settings = load(path, required=True).settings
+    assert settings.cache_max_mb == 20.0 and settings.history_retention_s == 600.0
+    assert settings.cache_ttls == {"domain_xml": 30.0}
