@@ -491,21 +491,26 @@ class HostSession:
                 op = replace(op, error=f"{op.error}; {note}" if op.error else note)
         return self._report(op)
 
+    def _ready_for(self, op: Operation) -> tuple[libvirt.virConnect | None, Operation | None]:
+        """The live connection to act on, or the operation finished with why it cannot run."""
+        if self.settings.readonly:
+            return None, op.finish(
+                OpState.REFUSED, error="read-only session: nothing can be changed"
+            )
+        conn = self._conn
+        if conn is None or self.status.state is not LinkState.LIVE:
+            reason = self.status.reason or self.status.state.value
+            return None, op.finish(OpState.FAILED, error=f"host is not live ({reason})")
+        return conn, None
+
     async def perform(self, op: Operation, gate: asyncio.Semaphore | None = None) -> Operation:
         """Run one action on one VM and wait for libvirt's event that confirms it."""
         self._report(op)
         action = ACTIONS[op.action]
         async with gate or contextlib.nullcontext():
-            if self.settings.readonly:
-                return await self._final(
-                    op.finish(OpState.REFUSED, error="read-only session: nothing can be changed")
-                )
-            conn = self._conn
-            if conn is None or self.status.state is not LinkState.LIVE:
-                reason = self.status.reason or self.status.state.value
-                return await self._final(
-                    op.finish(OpState.FAILED, error=f"host is not live ({reason})")
-                )
+            conn, refusal = self._ready_for(op)
+            if refusal is not None or conn is None:
+                return await self._final(refusal or op)
             row = self._rows.get(op.uuid)
             if row is not None and action.needs_running is not None:
                 if action.needs_running and not row.state.is_active:
@@ -580,16 +585,9 @@ class HostSession:
     ) -> Operation:
         """An operation that is not on an existing VM (create, clone): same pane, same audit."""
         self._report(op)
-        if self.settings.readonly:
-            return await self._final(
-                op.finish(OpState.REFUSED, error="read-only session: nothing can be changed")
-            )
-        conn = self._conn
-        if conn is None or self.status.state is not LinkState.LIVE:
-            reason = self.status.reason or self.status.state.value
-            return await self._final(
-                op.finish(OpState.FAILED, error=f"host is not live ({reason})")
-            )
+        conn, refusal = self._ready_for(op)
+        if refusal is not None or conn is None:
+            return await self._final(refusal or op)
         op = self._report(op.running())
         self.calls.record(f"action {op.action}")
         try:
