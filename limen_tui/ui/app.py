@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from typing import ClassVar
 
 from rich.text import Text
@@ -14,7 +15,7 @@ from textual.events import Resize
 from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, Static, TabbedContent, TabPane
 
-from limen_tui import __version__
+from limen_tui import __version__, ui_state
 from limen_tui.config import Settings
 from limen_tui.fleet import (
     BatchFinished,
@@ -45,6 +46,7 @@ from limen_tui.ui.widgets.event_log import EventLog
 from limen_tui.ui.widgets.host_bar import HostBar
 from limen_tui.ui.widgets.operations import OperationsPane
 from limen_tui.ui.widgets.vm_table import VmTable
+from limen_tui.ui_state import UiState
 
 NARROW_BELOW = 110
 
@@ -66,6 +68,8 @@ class LimenApp(VmActions):
         Binding("w", "show_log('operations')", "Operations", show=False),
         Binding("t", "focus_table", "Table", show=False),
         Binding("i", "diagnostics", "Diagnostics", show=False),
+        Binding("L", "toggle_logs_place", "Logs below/beside", show=False),
+        Binding("z", "toggle_maximize", "Maximise pane", show=False),
         *action_bindings(),
     ]
 
@@ -84,6 +88,7 @@ class LimenApp(VmActions):
         self.cache = cache
         self.audit = audit if audit is not None else AuditLog()
         self.keymap = dict(keymap or {})
+        self.ui_state = ui_state.load()
         self.uris = uris
         self.settings = settings or Settings()
         self.readonly = self.settings.readonly
@@ -126,6 +131,7 @@ class LimenApp(VmActions):
         return title
 
     def on_mount(self) -> None:
+        self._apply_ui_state()
         if self.keymap:
             self.set_keymap(self.keymap)
         self._layout_for(self.size.width)
@@ -326,9 +332,34 @@ class LimenApp(VmActions):
         table.sort_by(table.sort_column, reverse=not table.sort_reverse)
 
     def action_toggle_details(self) -> None:
-        self.screen.toggle_class("no-details")
+        self._remember(replace(self.ui_state, details=not self.ui_state.details))
+
+    def action_toggle_logs_place(self) -> None:
+        place = "beside" if self.ui_state.logs == "below" else "below"
+        self._remember(replace(self.ui_state, logs=place))
+
+    def action_toggle_maximize(self) -> None:
+        if self.screen.maximized is not None:
+            self.screen.minimize()
+        elif self.focused is not None:
+            self.screen.maximize(self.focused)
+
+    def _apply_ui_state(self) -> None:
+        state = self.ui_state
+        self.screen.set_class(not state.details, "no-details")
+        self.screen.set_class(state.logs == "beside", "logs-beside")
+        self.query_one("#logs", TabbedContent).active = f"{state.log_tab}-tab"
+
+    def _remember(self, state: UiState) -> None:
+        self.ui_state = state
+        self._apply_ui_state()
+        self.run_worker(
+            lambda: ui_state.save(state), thread=True, group="ui-state", exit_on_error=False
+        )
 
     def action_show_log(self, which: str) -> None:
+        if self.ui_state.log_tab != which:
+            self._remember(replace(self.ui_state, log_tab=which))
         self.query_one("#logs", TabbedContent).active = f"{which}-tab"
         self.query_one(f"#{which}").focus()
 

@@ -162,3 +162,25 @@ async def test_diagnostics_show_calls_and_cache_counters() -> None:
             text = out.export_text()
             assert "getAllDomainStats" in text and "hit ratio" in text
             await pilot.press("escape")
+
+
+async def test_layout_choices_persist_between_runs() -> None:
+    from limen_tui import ui_state
+
+    app = injected_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("L")
+        assert app.screen.has_class("logs-beside")
+        await pilot.press("w")
+        await wait_for(lambda: ui_state.load().log_tab == "operations")
+        await pilot.press("t", "z")
+        assert app.screen.maximized is app.query_one(VmTable)
+        await pilot.press("z")
+        assert app.screen.maximized is None
+    assert ui_state.load().logs == "beside"
+    again = injected_app()
+    async with again.run_test(size=(120, 40)):
+        assert again.screen.has_class("logs-beside")
+        from textual.widgets import TabbedContent
+
+        assert again.query_one("#logs", TabbedContent).active == "operations-tab"
