@@ -14,7 +14,7 @@ import logging
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from typing import TypeVar
 
 import libvirt
@@ -49,12 +49,27 @@ from limen_tui.virt.domain_xml import (
 )
 from limen_tui.virt.eventloop import ensure_event_loop, nudge
 from limen_tui.virt.events import subscribe
+from limen_tui.virt.host_info import (
+    NetworkInfo,
+    NodeStats,
+    PoolInfo,
+    networks,
+    node_stats,
+    storage_pools,
+)
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 # One thread writes the audit log for every host, so records keep the order they finished in.
 _AUDIT_WRITER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="audit")
+
+
+@dataclass(frozen=True, slots=True)
+class HostOverview:
+    node: NodeStats
+    pools: list[PoolInfo]
+    networks: list[NetworkInfo]
 
 
 @dataclass(frozen=True, slots=True)
@@ -482,6 +497,8 @@ class HostSession:
         """Record a finished operation in the audit log (off the UI loop), then show it."""
         if op.uuid and op.state is not OpState.REFUSED:
             self._invalidate(op.uuid, invalidated_by_action(op.action))
+        if op.action in ("create", "clone", "delete") and self.cache is not None:
+            self._pool.submit(self.cache.invalidate, self.key, "", ("pools",))
         if self.audit is not None:
             audit = self.audit
             try:
@@ -601,6 +618,33 @@ class HostSession:
         if self._collector is not None:
             self._collector.membership_dirty = True
         return await self._final(op.finish(OpState.SUCCEEDED, note=note))
+
+    async def overview(self) -> HostOverview:
+        """Node stats (live), storage pools and networks (from the cache while fresh)."""
+        cache, key, calls = self.cache, self.key, self.calls
+
+        def read(conn: libvirt.virConnect) -> HostOverview:
+            stats = node_stats(conn, calls)
+            pools_entry = cache.get("pools", key) if cache is not None else None
+            nets_entry = cache.get("networks", key) if cache is not None else None
+            pools = (
+                storage_pools(conn, calls)
+                if pools_entry is None
+                else [PoolInfo(**p) for p in pools_entry.value]
+            )
+            nets = (
+                networks(conn, calls)
+                if nets_entry is None
+                else [NetworkInfo(**n) for n in nets_entry.value]
+            )
+            if cache is not None:
+                if pools_entry is None:
+                    cache.put("pools", key, "", [asdict(p) for p in pools])
+                if nets_entry is None:
+                    cache.put("networks", key, "", [asdict(n) for n in nets])
+            return HostOverview(stats, pools, nets)
+
+        return await self.on_host(read)
 
     async def on_host(self, fn: Callable[[libvirt.virConnect], T]) -> T:
         """Run a read on this host's connection in its workers (pools, networks, checks)."""

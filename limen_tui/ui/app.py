@@ -68,6 +68,9 @@ class LimenApp(VmActions):
         Binding("w", "show_log('operations')", "Operations", show=False),
         Binding("t", "focus_table", "Table", show=False),
         Binding("i", "diagnostics", "Diagnostics", show=False),
+        Binding("H", "hosts", "Hosts", show=False),
+        Binding("right_square_bracket", "next_host(1)", "Next host", show=False),
+        Binding("left_square_bracket", "next_host(-1)", "Previous host", show=False),
         Binding("L", "toggle_logs_place", "Logs below/beside", show=False),
         Binding("z", "toggle_maximize", "Maximise pane", show=False),
         *action_bindings(),
@@ -371,6 +374,39 @@ class LimenApp(VmActions):
             self.notify("No VM selected", severity="warning")
             return
         self.push_screen(SnapshotScreen(row))
+
+    def action_hosts(self) -> None:
+        from limen_tui.ui.screens.hosts import HostsScreen
+
+        def chosen(host: str | None) -> None:
+            if host is not None:
+                self.show_host(host)
+
+        self.push_screen(HostsScreen(), chosen)
+
+    def show_host(self, host: str) -> None:
+        """Only `host`'s VMs in the table ("" for every host): the filter box says so."""
+        box = self.query_one("#filter", Input)
+        words = [w for w in box.value.split() if not w.startswith("host:")]
+        if host:
+            words.insert(0, f"host:{host}")
+        box.value = " ".join(words)
+        box.set_class(bool(box.value), "visible")
+        self.query_one(VmTable).set_filter(box.value)
+        self._show_selected()
+
+    def action_next_host(self, step: int) -> None:
+        hosts = ["", *self.query_one(HostBar).statuses]
+        current = next(
+            (
+                w[5:]
+                for w in self.query_one("#filter", Input).value.split()
+                if w.startswith("host:")
+            ),
+            "",
+        )
+        i = hosts.index(current) if current in hosts else 0
+        self.show_host(hosts[(i + step) % len(hosts)])
 
     def action_diagnostics(self) -> None:
         from limen_tui.ui.screens.diagnostics import DiagnosticsScreen
