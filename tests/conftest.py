@@ -27,6 +27,7 @@ from tests.harness.libvirtd import (
     tiny_domain_xml,
     unique_prefix,
 )
+from tests.harness.sshd_fixtures import silent_listener, sshd  # noqa: F401
 
 VIRSH_TIMEOUT = 60.0
 

@@ -44,6 +44,7 @@ from limen_tui.ui.vm_actions import VmActions
 from limen_tui.ui.widgets.details import DetailsPanel
 from limen_tui.ui.widgets.event_log import EventLog
 from limen_tui.ui.widgets.host_bar import HostBar
+from limen_tui.ui.widgets.log_pane import LogPane
 from limen_tui.ui.widgets.operations import OperationsPane
 from limen_tui.ui.widgets.vm_table import VmTable
 from limen_tui.ui_state import UiState
@@ -364,7 +365,11 @@ class LimenApp(VmActions):
         if self.ui_state.log_tab != which:
             self._remember(replace(self.ui_state, log_tab=which))
         self.query_one("#logs", TabbedContent).active = f"{which}-tab"
-        self.query_one(f"#{which}").focus()
+        target = self.query_one(f"#{which}")
+        if isinstance(target, LogPane):
+            target.lines_widget.focus()
+        else:
+            target.focus()
 
     def action_snapshots(self) -> None:
         from limen_tui.ui.screens.snapshots import SnapshotScreen

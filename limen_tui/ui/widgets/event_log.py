@@ -1,11 +1,13 @@
-"""libvirt events as they arrive: time, host, VM, event, reason. Bounded; shown literally."""
+"""libvirt events as they arrive: time, host, VM, event, reason. A log pane: bounded, literal."""
 
 from __future__ import annotations
 
-from textual.widgets import Log
-
+from limen_tui.logs.levels import Level
 from limen_tui.model import DomainEvent
 from limen_tui.ui import text as fmt
+from limen_tui.ui.widgets.log_pane import LogPane
+
+SERIOUS = {"crashed", "stopped"}
 
 
 def event_line(e: DomainEvent, *, show_host: bool) -> str:
@@ -20,15 +22,24 @@ def event_line(e: DomainEvent, *, show_host: bool) -> str:
     return line
 
 
-class EventLog(Log):
-    """A plain-text log: no markup is ever interpreted, and old lines fall off the top."""
+class EventLog(LogPane):
+    """The events of every host, on the common log pane."""
 
     def __init__(self, max_lines: int, *, id: str | None = None) -> None:
-        super().__init__(max_lines=max_lines, id=id, auto_scroll=True)
-        self.border_title = "Events"
+        super().__init__(max_lines, id=id, title="libvirt events")
+
+    @property
+    def lines(self) -> list[str]:
+        return [ln.text for ln in self.buffer.snapshot()]
 
     def add_event(self, event: DomainEvent, *, show_host: bool) -> None:
-        self.write_line(event_line(event, show_host=show_host))
+        level = (
+            Level.WARNING
+            if event.event == "crashed"
+            or event.reason in ("crashed", "failed", "I/O error", "watchdog")
+            else Level.INFO
+        )
+        self.add_lines([event_line(event, show_host=show_host)], level)
 
     def note(self, ts: float, message: str) -> None:
-        self.write_line(f"{fmt.clock(ts)} {fmt.printable(message)}")
+        self.add_lines([f"{fmt.clock(ts)} {fmt.printable(message)}"], Level.WARNING)

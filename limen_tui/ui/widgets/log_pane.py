@@ -1,0 +1,220 @@
+"""The common log pane: follow or pause, search with highlight, filter by text and level,
+jump to newest, save the shown lines to a file; a bounded buffer so memory stays flat."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.widgets import Input, RichLog, Static
+
+from limen_tui.logs.buffer import LineBuffer, LogLine
+from limen_tui.logs.levels import Level
+
+LEVEL_STYLE = {Level.ERROR: "red", Level.WARNING: "yellow", Level.INFO: "", Level.DEBUG: "dim"}
+LEVELS = [Level.DEBUG, Level.INFO, Level.WARNING, Level.ERROR]
+
+
+class LogPane(Vertical):
+    """One source's lines. Lines are data: they arrive cleaned and are never read as markup."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("f", "toggle_follow", "Follow/pause"),
+        Binding("slash", "ask('search')", "Search"),
+        Binding("backslash", "ask('filter')", "Filter"),
+        Binding("l", "next_level", "Level"),
+        Binding("G,end", "newest", "Newest"),
+        Binding("ctrl+s", "ask('save')", "Save to file"),
+        Binding("escape", "clear_query", "Clear", show=False),
+    ]
+    DEFAULT_CSS = """
+    LogPane { height: 1fr; }
+    LogPane > RichLog { height: 1fr; }
+    LogPane > #ask { display: none; }
+    LogPane > #ask.visible { display: block; }
+    LogPane > #status { height: 1; color: $text-muted; }
+    """
+
+    def __init__(self, max_lines: int, *, id: str | None = None, title: str = "") -> None:
+        super().__init__(id=id)
+        self.buffer = LineBuffer(max_lines)
+        self.title = title
+        self.following = True
+        self.level = Level.DEBUG
+        self.filter_text = ""
+        self.search_text = ""
+        self.pending = 0
+        """Lines that arrived while paused; shown when following again."""
+        self.source_note = ""
+        self._asking = ""
+
+    def compose(self) -> ComposeResult:
+        yield RichLog(
+            max_lines=self.buffer.max_lines,
+            wrap=False,
+            markup=False,
+            highlight=False,
+            auto_scroll=True,
+            id="lines",
+        )
+        yield Input(id="ask")
+        yield Static(id="status", markup=False)
+
+    def on_mount(self) -> None:
+        self._status()
+
+    @property
+    def lines_widget(self) -> RichLog:
+        return self.query_one("#lines", RichLog)
+
+    # -- feeding ---------------------------------------------------------------------------------
+
+    def add_lines(self, raws: Iterable[bytes | str], level: Level | None = None) -> None:
+        new = (
+            [self.buffer.append(r, level) for r in raws]
+            if level is not None
+            else self.buffer.extend(raws)
+        )
+        if not self.following:
+            self.pending += len(new)
+            self._status()
+            return
+        # Only the newest max_lines can stay on screen: a flood is not drawn to be dropped.
+        shown = [ln for ln in new[-self.buffer.max_lines :] if self._wanted(ln)]
+        if shown:
+            self._write(shown)
+        self._status()
+
+    def set_note(self, note: str) -> None:
+        """A line about the source itself (e.g. "following /var/log/... on host")."""
+        self.source_note = note
+        self._status()
+
+    def reset(self, note: str = "") -> None:
+        """A new source: forget the old lines."""
+        self.buffer.clear()
+        self.lines_widget.clear()
+        self.pending = 0
+        self.set_note(note)
+
+    def _wanted(self, line: LogLine) -> bool:
+        if line.level < self.level:
+            return False
+        return not self.filter_text or self.filter_text.casefold() in line.text.casefold()
+
+    def _line_text(self, line: LogLine) -> Text:
+        text = Text(line.text, style=LEVEL_STYLE[line.level], no_wrap=True, end="")
+        if self.search_text:
+            text.highlight_words([self.search_text], style="black on yellow", case_sensitive=False)
+        return text
+
+    def _write(self, lines: list[LogLine]) -> None:
+        log = self.lines_widget
+        # One renderable per batch: a flood costs one write, not one per line.
+        log.write(
+            Text("\n", end="").join(self._line_text(ln) for ln in lines), scroll_end=self.following
+        )
+
+    def rerender(self) -> None:
+        """After a filter, level or search change: draw the kept lines again (O(buffer))."""
+        self.lines_widget.clear()
+        view = self.buffer.view(self.filter_text, self.level)
+        if view:
+            self._write(view)
+        self._status()
+
+    def _status(self) -> None:
+        parts = [self.title] if self.title else []
+        parts.append("following" if self.following else f"paused, {self.pending} new")
+        parts.append(f"{len(self.buffer)} lines")
+        if self.level > Level.DEBUG:
+            parts.append(f"level {self.level.word}+")
+        if self.filter_text:
+            parts.append(f"filter {self.filter_text!r}")
+        if self.search_text:
+            hits = len(self.buffer.search(self.search_text, self.level))
+            parts.append(f"{hits} match(es) for {self.search_text!r}")
+        if self.source_note:
+            parts.append(self.source_note)
+        if self.is_mounted:
+            self.query_one("#status", Static).update(" · ".join(parts))
+
+    # -- keys ------------------------------------------------------------------------------------
+
+    def action_toggle_follow(self) -> None:
+        self.following = not self.following
+        self.lines_widget.auto_scroll = self.following
+        if self.following:
+            self.pending = 0
+            self.rerender()
+            self.lines_widget.scroll_end(animate=False)
+        self._status()
+
+    def action_newest(self) -> None:
+        if not self.following:
+            self.action_toggle_follow()
+        self.lines_widget.scroll_end(animate=False)
+
+    def action_next_level(self) -> None:
+        self.level = LEVELS[(LEVELS.index(self.level) + 1) % len(LEVELS)]
+        self.rerender()
+
+    def action_ask(self, what: str) -> None:
+        box = self.query_one("#ask", Input)
+        self._asking = what
+        box.placeholder = {
+            "search": "search (highlight), Enter",
+            "filter": "show only lines holding…, Enter",
+            "save": "save the shown lines to file…, Enter",
+        }[what]
+        box.value = {
+            "search": self.search_text,
+            "filter": self.filter_text,
+            "save": str(Path.home() / "limen-log.txt"),
+        }[what]
+        box.add_class("visible")
+        box.focus()
+
+    def action_clear_query(self) -> None:
+        self.search_text = self.filter_text = ""
+        self.query_one("#ask", Input).remove_class("visible")
+        self.rerender()
+        self.lines_widget.focus()
+
+    @on(Input.Submitted, "#ask")
+    def _answered(self, event: Input.Submitted) -> None:
+        event.stop()
+        event.input.remove_class("visible")
+        value = event.value
+        if self._asking == "search":
+            self.search_text = value
+            self.rerender()
+        elif self._asking == "filter":
+            self.filter_text = value
+            self.rerender()
+        elif self._asking == "save" and value:
+            self._save(Path(value).expanduser())
+        self.lines_widget.focus()
+
+    def _save(self, path: Path) -> None:
+        lines = [ln.text for ln in self.buffer.view(self.filter_text, self.level)]
+
+        def write() -> None:
+            try:
+                path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+            except OSError as exc:
+                self.app.call_from_thread(
+                    self.app.notify, f"cannot save: {exc}", severity="error", markup=False
+                )
+                return
+            self.app.call_from_thread(
+                self.app.notify, f"saved {len(lines)} lines to {path}", markup=False
+            )
+
+        self.run_worker(write, thread=True, group="log-save", exit_on_error=False)
