@@ -102,11 +102,13 @@ def list_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def chosen_uris(args: argparse.Namespace) -> list[str]:
+def chosen_uris(args: argparse.Namespace, config_uris: list[str] | None = None) -> list[str]:
     if args.demo:
         return [demo_uri(), *args.connect]
     if args.connect:
         return list(dict.fromkeys(args.connect))
+    if config_uris:
+        return config_uris
     env = os.environ.get("LIBVIRT_DEFAULT_URI")
     return [env] if env else [""]
 
@@ -142,14 +144,17 @@ def _report_unreachable(failures: list[tuple[str, str]]) -> None:
     )
 
 
-def _resolve(args: argparse.Namespace) -> tuple[list[str], list[tuple[str, str]]]:
+def _resolve(
+    args: argparse.Namespace, config_uris: list[str] | None = None
+) -> tuple[list[str], list[tuple[str, str]]]:
     ensure_event_loop()
     resolved: list[str] = []
     failures: list[tuple[str, str]] = []
-    for uri in chosen_uris(args):
+    for uri in chosen_uris(args, config_uris):
         real, error = _probe(uri, args.readonly, args.timeout)
         if error is None:
             resolved.append(real)
+            args.resolved_from = {**getattr(args, "resolved_from", {}), real: uri}
         else:
             failures.append((uri, error))
     return list(dict.fromkeys(resolved)), failures
@@ -176,7 +181,13 @@ def run_console(argv: Sequence[str]) -> int:
     settings = replace(settings, **changes)  # type: ignore[arg-type]
     args.timeout = settings.connect_timeout
     args.readonly = settings.readonly
-    uris, failures = _resolve(args)
+    hosts = file_config.hosts
+    config_uris = [h.uri for h in hosts.hosts] if hosts is not None else []
+    by_uri = {h.uri: h.name for h in hosts.hosts} if hosts is not None else {}
+    uris, failures = _resolve(args, config_uris if not args.connect and not args.demo else None)
+    resolved_from: dict[str, str] = getattr(args, "resolved_from", {})
+    names = {real: by_uri[given] for real, given in resolved_from.items() if given in by_uri}
+    names.update({uri: by_uri[uri] for uri, _ in failures if uri in by_uri})
     if not uris:
         _report_unreachable(failures)
         return EXIT_UNREACHABLE
@@ -191,7 +202,15 @@ def run_console(argv: Sequence[str]) -> int:
         ttls=settings.cache_ttls, max_bytes=int(settings.cache_max_mb * 1024 * 1024)
     ) as cache:
         LimenApp(
-            uris, settings, demo=args.demo, keymap=file_config.keymap, audit=audit, cache=cache
+            uris,
+            settings,
+            demo=args.demo,
+            keymap=file_config.keymap,
+            audit=audit,
+            cache=cache,
+            hosts_config=hosts,
+            names=names,
+            health=not args.demo,
         ).run()
     return 0
 

@@ -8,10 +8,13 @@ import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from limen_tui.config import Settings
 from limen_tui.paths import config_dir
+
+if TYPE_CHECKING:
+    from limen_tui.hosts.config import HostsConfig
 
 # [console] keys and the Settings field each sets.
 CONSOLE_KEYS: dict[str, type] = {
@@ -25,7 +28,7 @@ CONSOLE_KEYS: dict[str, type] = {
     "readonly": bool,
     "audit_retention_days": float,
 }
-KNOWN_SECTIONS = ("console", "keys", "cache")
+KNOWN_SECTIONS = ("console", "keys", "cache", "hosts", "health", "ssh")
 CACHE_KEYS = {"max_mb", "history_retention_s", "ttl"}
 
 
@@ -39,6 +42,8 @@ class FileConfig:
     keymap: dict[str, str] = field(default_factory=dict)
     """Binding id (start, shutdown, delete, ...) -> key(s), for App.set_keymap."""
     path: Path | None = None
+    hosts: HostsConfig | None = None
+    """[[hosts]], [health] and [ssh]; None when the file has none of them."""
 
 
 def default_path() -> Path:
@@ -130,7 +135,10 @@ def parse(data: dict[str, Any], text: str, file: Path) -> FileConfig:
     clash = _clashes(keymap)
     if clash:
         raise ConfigError(f"{file}: {clash}")
-    return FileConfig(dataclasses.replace(Settings(), **changes), keymap, file)
+    from limen_tui.hosts.config import parse as parse_hosts  # it imports this module
+
+    hosts = parse_hosts(data, text, file) if {"hosts", "health", "ssh"} & set(data) else None
+    return FileConfig(dataclasses.replace(Settings(), **changes), keymap, file, hosts)
 
 
 def _positive(value: object) -> bool:

@@ -698,15 +698,17 @@ class Fleet:
         settings: Settings | None = None,
         *,
         demo_uri: str | None = None,
+        names: dict[str, str] | None = None,
     ) -> None:
+        """`names` maps a URI to the host's name from the config file (its key on screen)."""
         self.settings = settings or Settings()
         self._publish = publish
         self.sessions: dict[str, HostSession] = {}
+        names = names or {}
         for uri in dict.fromkeys(uris):
             demo = uri == demo_uri
-            session = HostSession(
-                uri, publish, self.settings, key="demo" if demo else uri, demo=demo
-            )
+            key = "demo" if demo else names.get(uri, uri)
+            session = HostSession(uri, publish, self.settings, key=key, demo=demo)
             self.sessions[session.key] = session
 
     def start(self) -> None:

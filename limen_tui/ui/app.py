@@ -26,16 +26,27 @@ from limen_tui.fleet import (
     HostStatusChanged,
     OperationChanged,
 )
+from limen_tui.health_board import HealthBoard, is_local_uri
+from limen_tui.hosts.config import HostsConfig
+from limen_tui.hosts.monitor import (
+    HealthAlertCleared,
+    HealthAlertRaised,
+    HealthStateChanged,
+    HealthUpdate,
+    HealthUpdated,
+)
 from limen_tui.model import DomainRow, LinkState
 from limen_tui.operations import audit_to
 from limen_tui.store.audit import AuditLog
 from limen_tui.store.cache import Cache
 from limen_tui.store.history import MetricHistory
+from limen_tui.ui.health_view import summary
 from limen_tui.ui.keys import action_bindings
 from limen_tui.ui.messages import (
     BatchSummarised,
     DomainEventReceived,
     DomainsUpdated,
+    HealthChanged,
     HostStatusUpdated,
     OperationUpdated,
 )
@@ -87,8 +98,16 @@ class LimenApp(VmActions):
         keymap: dict[str, str] | None = None,
         audit: AuditLog | None = None,
         cache: Cache | None = None,
+        hosts_config: HostsConfig | None = None,
+        names: dict[str, str] | None = None,
+        health: bool = False,
     ) -> None:
         super().__init__()
+        self.hosts_config = hosts_config
+        self.names = names or {}
+        self.health_enabled = health
+        self.health_board: HealthBoard | None = None
+        self.health_latest: dict[str, HealthUpdated] = {}
         self.cache = cache
         self.audit = audit if audit is not None else AuditLog()
         self.keymap = dict(keymap or {})
@@ -142,8 +161,25 @@ class LimenApp(VmActions):
         self.query_one(VmTable).focus()
         if self.start_fleet:
             self.fleet = Fleet(
-                self.uris, self.publish, self.settings, demo_uri=self.uris[0] if self.demo else None
+                self.uris,
+                self.publish,
+                self.settings,
+                demo_uri=self.uris[0] if self.demo else None,
+                names=self.names,
             )
+            if self.health_enabled:
+                local = next(
+                    (
+                        k
+                        for k, s in self.fleet.sessions.items()
+                        if is_local_uri(s.uri) and not s.uri.startswith("test")
+                    ),
+                    None,
+                )
+                self.health_board = HealthBoard(
+                    self.publish_health, self.hosts_config, local_name=local
+                )
+                self.health_board.start()
             self.fleet.set_audit(audit_to(self.audit))
             history = (
                 MetricHistory(self.cache.file, retention_s=self.settings.history_retention_s)
@@ -163,8 +199,38 @@ class LimenApp(VmActions):
             self.fleet.start()
 
     async def on_unmount(self) -> None:
+        if self.health_board is not None:
+            await self.health_board.stop()
         if self.fleet is not None:
             await self.fleet.stop()
+
+    def publish_health(self, update: HealthUpdate) -> None:
+        self.post_message(HealthChanged(update))
+
+    @on(HealthChanged)
+    def _health(self, message: HealthChanged) -> None:
+        update = message.update
+        bars = self.query(HostBar)
+        if not bars:
+            return
+        if isinstance(update, HealthUpdated):
+            self.health_latest[update.host] = update
+            bars.first().set_health(update.host, summary(update))
+        elif isinstance(update, HealthStateChanged):
+            if update.state is not LinkState.LIVE:
+                text = Text(f" health {update.state.value}", style="yellow")
+                if update.reason:
+                    text.append(f": {update.reason}")
+                bars.first().set_health(update.host, text)
+                self.query_one(EventLog).note(
+                    time.time(), f"{update.host}: health {update.state.value} {update.reason}"
+                )
+        elif isinstance(update, HealthAlertRaised):
+            self.query_one(EventLog).note(
+                time.time(), f"{update.host}: ALERT {update.alert.summary}"
+            )
+        elif isinstance(update, HealthAlertCleared):
+            self.query_one(EventLog).note(time.time(), f"{update.host}: alert cleared")
 
     def on_resize(self, event: Resize) -> None:
         self._layout_for(event.size.width)
@@ -264,8 +330,11 @@ class LimenApp(VmActions):
         self.query_one(VmTable).sort_by(str(event.column_key.value))
 
     def _show_selected(self) -> None:
-        panel = self.query_one(DetailsPanel)
-        row = self.query_one(VmTable).selected_row
+        panels, tables = self.query(DetailsPanel), self.query(VmTable)
+        if not panels or not tables:
+            return  # a message that arrived while the console was closing
+        panel = panels.first()
+        row = tables.first().selected_row
         before = panel.row.key if panel.row is not None else None
         panel.show(row)
         if row is not None and (row.key != before or panel.devices is None):
@@ -285,7 +354,8 @@ class LimenApp(VmActions):
             cpu = await session.cpu_history(row.uuid)
         except Exception:
             return  # the details keep what the table knows; the VM may have just gone
-        self.query_one(DetailsPanel).show_devices(row.key, devices, cpu)
+        for panel in self.query(DetailsPanel):
+            panel.show_devices(row.key, devices, cpu)
 
     # -- keys --------------------------------------------------------------------------------
 

@@ -11,6 +11,7 @@ from limen_tui.fleet import (
     HostStatusChanged,
     OperationChanged,
 )
+from limen_tui.hosts.monitor import HealthUpdate
 
 
 class HostStatusUpdated(Message):
@@ -39,5 +40,11 @@ class OperationUpdated(Message):
 
 class BatchSummarised(Message):
     def __init__(self, update: BatchFinished) -> None:
+        super().__init__()
+        self.update = update
+
+
+class HealthChanged(Message):
+    def __init__(self, update: HealthUpdate) -> None:
         super().__init__()
         self.update = update

@@ -21,6 +21,7 @@ from textual.widgets import DataTable, Footer, Static
 from limen_tui.fleet import HostOverview
 from limen_tui.model import HostStatus, PowerState
 from limen_tui.ui import text as fmt
+from limen_tui.ui.health_view import gauges
 from limen_tui.ui.widgets.host_bar import LINK_STYLE
 from limen_tui.units import human_bytes
 from limen_tui.virt.connection import describe_error
@@ -185,6 +186,16 @@ class HostsScreen(ModalScreen[str | None]):
         if status is None:
             return
         parts: list[Table | Text] = [facts_table(status)]
+        health = self.console.health_latest.get(key)
+        board = self.console.health_board
+        if health is not None and board is not None and key in board.monitors:
+            parts += [
+                Text("\nHealth", style="bold underline"),
+                gauges(health, board.monitors[key].tracker.history),
+            ]
+        elif board is not None and key in board.monitors:
+            monitor = board.monitors[key]
+            parts.append(Text(f"\nHealth: {monitor.state.value} {monitor.reason}".rstrip()))
         facts.update(Group(*parts, Text("\nreading pools and networks…", style="dim")))
         fleet = self.console.fleet
         if fleet is None or key not in fleet.sessions:

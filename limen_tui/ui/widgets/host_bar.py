@@ -16,7 +16,7 @@ LINK_STYLE = {
 }
 
 
-def host_line(s: HostStatus, now: float | None = None) -> Text:
+def host_line(s: HostStatus, now: float | None = None, health: Text | None = None) -> Text:
     line = Text(no_wrap=True, overflow="ellipsis", end="")
     line.append("● ", style=LINK_STYLE[s.state])
     line.append_text(fmt.literal(s.key, "bold"))
@@ -48,6 +48,9 @@ def host_line(s: HostStatus, now: float | None = None) -> Text:
             line.append(f" · {s.calls_last_tick} {unit}/tick", style="dim")
         if s.refresh_ms is not None:
             line.append(f" · {s.refresh_ms:.0f} ms", style="dim")
+    if health is not None:
+        line.append(" ·")
+        line.append_text(health)
     if s.readonly:
         line.append("  read-only", style="bold magenta")
     return line
@@ -63,9 +66,23 @@ class HostBar(Static):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.statuses: dict[str, HostStatus] = {}
+        self.health: dict[str, Text] = {}
 
     def set_status(self, status: HostStatus) -> None:
         if self.statuses.get(status.key) == status:
             return
         self.statuses[status.key] = status
-        self.update(Text("\n", end="").join(host_line(s) for s in self.statuses.values()))
+        self._draw()
+
+    def set_health(self, host: str, summary: Text) -> None:
+        if self.health.get(host) == summary:
+            return
+        self.health[host] = summary
+        self._draw()
+
+    def _draw(self) -> None:
+        self.update(
+            Text("\n", end="").join(
+                host_line(s, health=self.health.get(k)) for k, s in self.statuses.items()
+            )
+        )

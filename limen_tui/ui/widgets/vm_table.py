@@ -242,10 +242,13 @@ class VmTable(DataTable[Text]):
         key = self.selected_key
         return None if key is None else self.rows_by_key.get(key)
 
-    def shown_names(self) -> list[str]:
-        """Names in the order they are on screen (for tests and scripts)."""
+    def shown_rows(self) -> list[DomainRow]:
+        """Rows in the order they are on screen (for tests and scripts)."""
         order = sorted(self._cells, key=lambda k: self.get_row_index(row_id(k)))
-        return [self.rows_by_key[k].name for k in order]
+        return [self.rows_by_key[k] for k in order]
+
+    def shown_names(self) -> list[str]:
+        return [r.name for r in self.shown_rows()]
 
     def set_filter(self, query: str) -> None:
         if query == self.query_text:
