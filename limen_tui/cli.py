@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 import time
@@ -193,15 +194,20 @@ def run_console(argv: Sequence[str]) -> int:
         return EXIT_UNREACHABLE
     # Hosts that failed the first try are still watched: they come up when they answer.
     uris += [uri for uri, _ in failures if uri]
+    from limen_tui.logs.own_log import setup_own_logging
     from limen_tui.store.audit import AuditLog
     from limen_tui.store.cache import Cache
     from limen_tui.ui.app import LimenApp
 
     audit = AuditLog(retention_days=settings.audit_retention_days)
+    apps: list[LimenApp] = []
+    own_log = setup_own_logging(
+        level=logging.INFO, on_line=lambda line: apps[0].own_log_line(line) if apps else None
+    )
     with Cache(
         ttls=settings.cache_ttls, max_bytes=int(settings.cache_max_mb * 1024 * 1024)
     ) as cache:
-        LimenApp(
+        app = LimenApp(
             uris,
             settings,
             demo=args.demo,
@@ -211,7 +217,13 @@ def run_console(argv: Sequence[str]) -> int:
             hosts_config=hosts,
             names=names,
             health=not args.demo,
-        ).run()
+            own_log=own_log,
+        )
+        apps.append(app)
+        try:
+            app.run()
+        finally:
+            own_log.close()
     return 0
 
 

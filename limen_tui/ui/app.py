@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import time
+from collections.abc import AsyncGenerator
 from dataclasses import replace
 from typing import ClassVar
 
+from asyncssh import SSHClientConnection
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -35,13 +37,25 @@ from limen_tui.hosts.monitor import (
     HealthUpdate,
     HealthUpdated,
 )
+from limen_tui.logs.buffer import LogLine
+from limen_tui.logs.lines import Batch
+from limen_tui.logs.own_log import OwnLog
+from limen_tui.logs.sources import (
+    follow,
+    local_daemon_log,
+    local_qemu_log,
+    remote_daemon_log,
+    remote_qemu_log,
+)
 from limen_tui.model import DomainRow, LinkState
 from limen_tui.operations import audit_to
 from limen_tui.store.audit import AuditLog
 from limen_tui.store.cache import Cache
 from limen_tui.store.history import MetricHistory
+from limen_tui.ui import text as fmt
 from limen_tui.ui.health_view import summary
 from limen_tui.ui.keys import action_bindings
+from limen_tui.ui.log_feeds import LogFeeds, Opener
 from limen_tui.ui.messages import (
     BatchSummarised,
     DomainEventReceived,
@@ -49,6 +63,7 @@ from limen_tui.ui.messages import (
     HealthChanged,
     HostStatusUpdated,
     OperationUpdated,
+    OwnLogLine,
 )
 from limen_tui.ui.screens.help import HelpScreen
 from limen_tui.ui.vm_actions import VmActions
@@ -78,6 +93,8 @@ class LimenApp(VmActions):
         Binding("d", "toggle_details", "Details", show=False),
         Binding("e", "show_log('events')", "Events", show=False),
         Binding("w", "show_log('operations')", "Operations", show=False),
+        Binding("g", "next_log", "Next log", show=False),
+        Binding("c", "serial_console", "Console", show=False),
         Binding("t", "focus_table", "Table", show=False),
         Binding("i", "diagnostics", "Diagnostics", show=False),
         Binding("H", "hosts", "Hosts", show=False),
@@ -101,6 +118,7 @@ class LimenApp(VmActions):
         hosts_config: HostsConfig | None = None,
         names: dict[str, str] | None = None,
         health: bool = False,
+        own_log: OwnLog | None = None,
     ) -> None:
         super().__init__()
         self.hosts_config = hosts_config
@@ -108,6 +126,8 @@ class LimenApp(VmActions):
         self.health_enabled = health
         self.health_board: HealthBoard | None = None
         self.health_latest: dict[str, HealthUpdated] = {}
+        self.feeds = LogFeeds()
+        self.own_log: OwnLog | None = own_log
         self.cache = cache
         self.audit = audit if audit is not None else AuditLog()
         self.keymap = dict(keymap or {})
@@ -142,6 +162,14 @@ class LimenApp(VmActions):
                     yield EventLog(self.settings.event_log_lines, id="events")
                 with TabPane("Operations", id="operations-tab"):
                     yield OperationsPane(self.settings.event_log_lines, id="operations")
+                with TabPane("QEMU log", id="qemu-tab"):
+                    yield LogPane(self.settings.event_log_lines, id="qemu", title="QEMU log")
+                with TabPane("Daemon log", id="daemon-tab"):
+                    yield LogPane(
+                        self.settings.event_log_lines, id="daemon", title="hypervisor daemon"
+                    )
+                with TabPane("limen-tui", id="own-tab"):
+                    yield LogPane(self.settings.event_log_lines, id="own", title="limen-tui log")
         yield Footer()
 
     def _title_text(self) -> Text:
@@ -155,6 +183,11 @@ class LimenApp(VmActions):
 
     def on_mount(self) -> None:
         self._apply_ui_state()
+        if self.own_log is not None:
+            own = self.query_one("#own", LogPane)
+            for line in self.own_log.buffer.snapshot():
+                own.add_lines([line.text], line.level)
+            own.set_note(str(self.own_log.path) if self.own_log.path else self.own_log.problem)
         if self.keymap:
             self.set_keymap(self.keymap)
         self._layout_for(self.size.width)
@@ -199,6 +232,7 @@ class LimenApp(VmActions):
             self.fleet.start()
 
     async def on_unmount(self) -> None:
+        await self.feeds.stop_all()
         if self.health_board is not None:
             await self.health_board.stop()
         if self.fleet is not None:
@@ -341,7 +375,12 @@ class LimenApp(VmActions):
             if self._devices_timer is not None:
                 self._devices_timer.stop()
             # Wait for the cursor to settle before asking the host (or the cache).
-            self._devices_timer = self.set_timer(0.2, lambda: self._fetch_devices(row))
+            self._devices_timer = self.set_timer(0.2, lambda: self._settled(row))
+
+    def _settled(self, row: DomainRow) -> None:
+        """The cursor rested on `row`: fetch its devices, and follow its log if shown."""
+        self._fetch_devices(row)
+        self._feed_logs()
 
     @work(exclusive=True, group="details", exit_on_error=False)
     async def _fetch_devices(self, row: DomainRow) -> None:
@@ -431,6 +470,90 @@ class LimenApp(VmActions):
             lambda: ui_state.save(state), thread=True, group="ui-state", exit_on_error=False
         )
 
+    LOG_TABS = ("events", "operations", "qemu", "daemon", "own")
+
+    def action_next_log(self) -> None:
+        tabs = self.query_one("#logs", TabbedContent)
+        current = (tabs.active or "events-tab").removesuffix("-tab")
+        i = self.LOG_TABS.index(current) if current in self.LOG_TABS else 0
+        self.action_show_log(self.LOG_TABS[(i + 1) % len(self.LOG_TABS)])
+
+    @on(TabbedContent.TabActivated, "#logs")
+    def _log_tab(self) -> None:
+        self._feed_logs()
+
+    def _feed_logs(self) -> None:
+        """Follow what the visible tab shows; hidden tabs keep no follower running."""
+        tabs = self.query(TabbedContent)
+        if not tabs:
+            return
+        active = (tabs.first().active or "").removesuffix("-tab")
+        if active != "qemu":
+            self.feeds.stop("qemu")
+        if active != "daemon":
+            self.feeds.stop("daemon")
+        if active == "qemu":
+            row = self.query_one(VmTable).selected_row
+            if row is not None:
+                self.feeds.follow(
+                    self.query_one("#qemu", LogPane),
+                    f"{row.name} on {row.host}",
+                    self._qemu_opener(row),
+                )
+        elif active == "daemon":
+            host = self._current_host()
+            if host:
+                self.feeds.follow(
+                    self.query_one("#daemon", LogPane),
+                    f"the daemon on {host}",
+                    self._daemon_opener(host),
+                )
+
+    def _current_host(self) -> str | None:
+        row = self.query_one(VmTable).selected_row
+        if row is not None:
+            return row.host
+        return next(iter(self.query_one(HostBar).statuses), None)
+
+    async def _ssh_for(self, host: str) -> SSHClientConnection | None:
+        """None for this machine; the host's shared SSH connection for a remote one."""
+        fleet = self.fleet
+        if fleet is None or host not in fleet.sessions or is_local_uri(fleet.sessions[host].uri):
+            return None
+        board = self.health_board
+        if board is None or host not in board.links:
+            raise RuntimeError(f"{host} has no SSH settings: add ssh to its [[hosts]] entry")
+        return await board.links[host].connection(10.0)
+
+    def _qemu_opener(self, row: DomainRow) -> Opener:
+        async def open_it() -> tuple[AsyncGenerator[Batch, None], str]:
+            conn = await self._ssh_for(row.host)
+            if conn is None:
+                source = local_qemu_log(row.name)
+            else:
+                source = await remote_qemu_log(conn, row.name)
+            return follow(source, conn), source.note or f"following {source.path}"
+
+        return open_it
+
+    def _daemon_opener(self, host: str) -> Opener:
+        async def open_it() -> tuple[AsyncGenerator[Batch, None], str]:
+            conn = await self._ssh_for(host)
+            source = local_daemon_log() if conn is None else await remote_daemon_log(conn)
+            what = source.path or " ".join(source.argv)
+            return follow(source, conn), source.note or f"following {what} on {host}"
+
+        return open_it
+
+    def own_log_line(self, line: LogLine) -> None:
+        """From the logging handler, in whatever thread logged: hand it to the UI loop."""
+        self.post_message(OwnLogLine(line))
+
+    @on(OwnLogLine)
+    def _own_line(self, message: OwnLogLine) -> None:
+        for pane in self.query("#own").results(LogPane):
+            pane.add_lines([message.line.text], message.line.level)
+
     def action_show_log(self, which: str) -> None:
         if self.ui_state.log_tab != which:
             self._remember(replace(self.ui_state, log_tab=which))
@@ -482,6 +605,45 @@ class LimenApp(VmActions):
         )
         i = hosts.index(current) if current in hosts else 0
         self.show_host(hosts[(i + step) % len(hosts)])
+
+    def action_serial_console(self) -> None:
+        row = self.query_one(VmTable).selected_row
+        if row is None or not row.state.is_active:
+            self.notify("Select a running VM to open its serial console", severity="warning")
+            return
+        self._open_console(row)
+
+    @work(exclusive=True, group="console", exit_on_error=False)
+    async def _open_console(self, row: DomainRow, force: bool = False) -> None:
+        from limen_tui.ui.screens.console import ConsoleScreen
+        from limen_tui.virt.console import ConsoleBusy
+
+        screen = ConsoleScreen(row, force=force)
+        try:
+            await screen.attach()
+        except ConsoleBusy:
+            self.offer_console_takeover(row)
+            return
+        except Exception as exc:
+            self.notify(
+                f"cannot open the console of {fmt.printable(row.name)}: {exc}",
+                severity="error",
+                markup=False,
+            )
+            return
+        self.push_screen(screen)
+
+    def offer_console_takeover(self, row: DomainRow) -> None:
+        from limen_tui.ui.screens.confirm import ConfirmScreen
+
+        question = Text("The console of ", end="").append_text(fmt.literal(row.name, "bold"))
+        question.append(" is in use by another client (virsh console?). Take it over?")
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._open_console(row, force=True)
+
+        self.push_screen(ConfirmScreen(question), answered)
 
     def action_diagnostics(self) -> None:
         from limen_tui.ui.screens.diagnostics import DiagnosticsScreen

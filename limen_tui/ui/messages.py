@@ -12,6 +12,7 @@ from limen_tui.fleet import (
     OperationChanged,
 )
 from limen_tui.hosts.monitor import HealthUpdate
+from limen_tui.logs.buffer import LogLine
 
 
 class HostStatusUpdated(Message):
@@ -48,3 +49,9 @@ class HealthChanged(Message):
     def __init__(self, update: HealthUpdate) -> None:
         super().__init__()
         self.update = update
+
+
+class OwnLogLine(Message):
+    def __init__(self, line: LogLine) -> None:
+        super().__init__()
+        self.line = line

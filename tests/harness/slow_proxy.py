@@ -16,10 +16,13 @@ LIBVIRT_SOCK = "/var/run/libvirt/libvirt-sock"
 
 
 class SlowLibvirtProxy:
-    def __init__(self, delay: float = 0.0, target: str = LIBVIRT_SOCK) -> None:
+    def __init__(
+        self, delay: float = 0.0, target: str = LIBVIRT_SOCK, bind: str = "127.0.0.1"
+    ) -> None:
         self.delay = delay
         self.target = target
-        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.bind = bind
+        self._listener = socket.create_server((bind, 0))
         self.port = self._listener.getsockname()[1]
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -28,7 +31,7 @@ class SlowLibvirtProxy:
         self._accept.start()
 
     def uri(self, driver: str = "qemu", path: str = "/system") -> str:
-        return f"{driver}+tcp://127.0.0.1:{self.port}{path}"
+        return f"{driver}+tcp://{self.bind}:{self.port}{path}"
 
     def _serve(self) -> None:
         self._listener.settimeout(0.2)

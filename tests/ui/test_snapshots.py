@@ -53,3 +53,23 @@ def test_help_screen_80x24(snap_compare: Any) -> None:
         await pilot.pause()
 
     assert snap_compare(injected_app(), terminal_size=(80, 24), run_before=run_before)
+
+
+async def _log_screen(pilot: Pilot[None]) -> None:
+    from limen_tui.logs.levels import Level
+    from limen_tui.ui.widgets.log_pane import LogPane
+
+    await _loaded(pilot)
+    await pilot.press("L", "g", "g", "g", "g")  # logs beside the table; the limen-tui log
+    pane = pilot.app.query_one("#own", LogPane)
+    pane.add_lines(["2026-11-22 10:00:00 INFO    limen_tui.fleet: demo: live"], Level.INFO)
+    pane.add_lines(["2026-11-22 10:00:05 WARNING limen_tui.fleet: hv2: down: no route"],
+                   Level.WARNING)
+    pane.add_lines(["guest wrote [bold]not markup[/bold] \x1b[31mand no colour"])
+    pane.add_lines(["2026-11-22 10:01:00 ERROR   limen_tui.audit: cannot write"], Level.ERROR)
+    await pilot.pause()
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+def test_log_screen(snap_compare: Any, size: tuple[int, int]) -> None:
+    assert snap_compare(injected_app(), terminal_size=size, run_before=_log_screen)
