@@ -63,8 +63,9 @@ async def _log_screen(pilot: Pilot[None]) -> None:
     await pilot.press("L", "g", "g", "g", "g")  # logs beside the table; the limen-tui log
     pane = pilot.app.query_one("#own", LogPane)
     pane.add_lines(["2026-11-22 10:00:00 INFO    limen_tui.fleet: demo: live"], Level.INFO)
-    pane.add_lines(["2026-11-22 10:00:05 WARNING limen_tui.fleet: hv2: down: no route"],
-                   Level.WARNING)
+    pane.add_lines(
+        ["2026-11-22 10:00:05 WARNING limen_tui.fleet: hv2: down: no route"], Level.WARNING
+    )
     pane.add_lines(["guest wrote [bold]not markup[/bold] \x1b[31mand no colour"])
     pane.add_lines(["2026-11-22 10:01:00 ERROR   limen_tui.audit: cannot write"], Level.ERROR)
     await pilot.pause()
