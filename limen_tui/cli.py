@@ -72,7 +72,8 @@ def console_parser() -> argparse.ArgumentParser:
         prog="limen-tui",
         description="A keyboard-driven console for KVM/libvirt hosts. "
         "Subcommands: `limen-tui list` prints the VM table once, for scripts; "
-        "`limen-tui audit` prints the audit log; `limen-tui cache stats|clear`.",
+        "`limen-tui audit` prints the audit log; `limen-tui health` every host's health; "
+        "`limen-tui cache stats|clear`.",
     )
     parser.add_argument("--version", action="version", version=f"limen-tui {__version__}")
     _common(parser)
@@ -333,6 +334,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args[:1] == ["list"]:
             return run_list(args[1:])
+        if args[:1] == ["health"]:
+            from limen_tui.health_cli import run_health
+
+            return run_health(args[1:])
         if args[:1] == ["cache"]:
             from limen_tui.cache_cli import run_cache
 

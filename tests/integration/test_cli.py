@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -138,3 +139,49 @@ def test_cache_stats_and_clear_commands() -> None:
     cleared = run("cache", "clear")
     assert cleared.returncode == 0 and "removed 1 entries" in cleared.stdout
     assert json.loads(run("cache", "stats", "--json").stdout)["entries"] == 0
+
+
+def test_health_command_reports_every_host_and_which_is_down(sshd: object, tmp_path: Path) -> None:
+    from tests.harness.sshd import SshServer, free_port
+
+    assert isinstance(sshd, SshServer)
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f"""
+[ssh]
+config = ""
+connect_timeout = 3
+
+[[hosts]]
+name = "here"
+uri = "qemu:///system"
+
+[[hosts]]
+name = "over-ssh"
+uri = "qemu+ssh://{sshd.user}@127.0.0.2/system"
+[hosts.ssh]
+host = "{sshd.host}"
+port = {sshd.port}
+user = "{sshd.user}"
+key = "{sshd.key_path}"
+known_hosts = "{sshd.known_hosts_path}"
+
+[[hosts]]
+name = "nobody-home"
+uri = "qemu+ssh://root@127.0.0.3/system"
+[hosts.ssh]
+host = "127.0.0.1"
+port = {free_port()}
+key = "{sshd.key_path}"
+known_hosts = "{sshd.known_hosts_path}"
+"""
+    )
+    out = run("health", "--json", "--config", str(config), "--interval", "0.5")
+    assert out.returncode == 1, out.stderr  # one host is down
+    hosts = {h["host"]: h for h in json.loads(out.stdout)["hosts"]}
+    assert hosts["here"]["state"] == "live" and hosts["here"]["sample"]["mem_pct"] > 0
+    assert hosts["over-ssh"]["state"] == "live"
+    assert hosts["over-ssh"]["sample"]["cpu_pct"] is not None
+    assert hosts["nobody-home"]["state"] == "down" and hosts["nobody-home"]["reason"]
+    table = run("health", "--config", str(config), "--interval", "0.5")
+    assert "nobody-home: down:" in table.stdout and "here: " in table.stdout
