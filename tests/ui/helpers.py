@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
+from dataclasses import replace
 
 from limen_tui.cli import demo_uri
 from limen_tui.config import Settings
@@ -44,9 +45,11 @@ def demo_snapshot_updates() -> list[HostStatusChanged | DomainsRefreshed | Domai
         tick = DomainCollector(conn, "demo", facts.cpus, calls).collect()
     finally:
         close_quietly(conn)
+    # Pinned: the machine's host name and the checkout's path must not show in a snapshot.
+    facts = replace(facts, hostname="demo.example")
     status = HostStatus(
         key="demo",
-        uri=uri,
+        uri="test:///.../limen_tui/demo/fleet.xml",
         state=LinkState.LIVE,
         since=FIXED_TIME,
         facts=facts,

@@ -74,3 +74,54 @@ async def _log_screen(pilot: Pilot[None]) -> None:
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)])
 def test_log_screen(snap_compare: Any, size: tuple[int, int]) -> None:
     assert snap_compare(injected_app(), terminal_size=size, run_before=_log_screen)
+
+
+def fixed_health() -> Any:
+    from limen_tui.hosts.health import DiskIo, DiskUsage, HealthSample, NetIo
+    from limen_tui.hosts.monitor import HealthUpdated
+    from limen_tui.hosts.thresholds import Thresholds, judge
+
+    from .helpers import FIXED_TIME
+
+    gib = 1024**3
+    sample = HealthSample(
+        time=FIXED_TIME,
+        interval_s=2.0,
+        cpu_pct=91.5,
+        per_core=(88.0, 95.0, 90.0, 93.0),
+        mem_used=52 * gib,
+        mem_total=64 * gib,
+        mem_pct=81.25,
+        swap_used=gib,
+        swap_total=8 * gib,
+        swap_pct=12.5,
+        load1=3.9,
+        load5=3.2,
+        load15=2.8,
+        uptime_s=86400 * 12 + 3600 * 5,
+        disks=(
+            DiskUsage("/", "/dev/sda1", 40 * gib, 100 * gib, 60 * gib, 40.0),
+            DiskUsage("/var/lib/libvirt", "/dev/sdb1", 960 * gib, 1000 * gib, 40 * gib, 96.0),
+        ),
+        disk_io=(DiskIo("sda", 1.5e6, 3.2e5), DiskIo("sdb", 9.1e7, 4.4e7)),
+        net=(NetIo("eno1", 1.2e6, 3.4e5),),
+    )
+    return HealthUpdated("demo", sample, judge(sample, Thresholds()), None)
+
+
+async def _hosts_screen(pilot: Pilot[None]) -> None:
+    from limen_tui.ui.health_view import summary
+    from limen_tui.ui.widgets.host_bar import HostBar
+
+    await _loaded(pilot)
+    update = fixed_health()
+    app: Any = pilot.app
+    app.health_latest["demo"] = update
+    app.query_one(HostBar).set_health("demo", summary(update))
+    await pilot.press("H")
+    await pilot.pause()
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+def test_hosts_and_health_screen(snap_compare: Any, size: tuple[int, int]) -> None:
+    assert snap_compare(injected_app(), terminal_size=size, run_before=_hosts_screen)

@@ -39,7 +39,9 @@ def facts_table(status: HostStatus) -> Table:
     grid.add_row(
         "State",
         Text(status.state.value, style=LINK_STYLE[status.state]).append(
-            f" for {fmt.ago(status.since)}" + (f": {status.reason}" if status.reason else "")
+            " since "
+            + time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(status.since))
+            + (f": {status.reason}" if status.reason else "")
         ),
     )
     if f is not None:
@@ -188,17 +190,17 @@ class HostsScreen(ModalScreen[str | None]):
         parts: list[Table | Text] = [facts_table(status)]
         health = self.console.health_latest.get(key)
         board = self.console.health_board
-        if health is not None and board is not None and key in board.monitors:
-            parts += [
-                Text("\nHealth", style="bold underline"),
-                gauges(health, board.monitors[key].tracker.history),
-            ]
+        if health is not None:
+            history = board.monitors[key].tracker.history if board and key in board.monitors else []
+            parts += [Text("\nHealth", style="bold underline"), gauges(health, history)]
         elif board is not None and key in board.monitors:
             monitor = board.monitors[key]
             parts.append(Text(f"\nHealth: {monitor.state.value} {monitor.reason}".rstrip()))
         facts.update(Group(*parts, Text("\nreading pools and networks…", style="dim")))
         fleet = self.console.fleet
         if fleet is None or key not in fleet.sessions:
+            self.shown = Group(*parts)
+            facts.update(self.shown)
             return
         try:
             overview = await fleet.sessions[key].overview()
