@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 import time
 from collections.abc import AsyncGenerator
 from dataclasses import replace
@@ -95,6 +97,7 @@ class LimenApp(VmActions):
         Binding("w", "show_log('operations')", "Operations", show=False),
         Binding("g", "next_log", "Next log", show=False),
         Binding("c", "serial_console", "Console", show=False),
+        Binding("V", "viewer", "virt-viewer", show=False),
         Binding("t", "focus_table", "Table", show=False),
         Binding("i", "diagnostics", "Diagnostics", show=False),
         Binding("H", "hosts", "Hosts", show=False),
@@ -394,6 +397,7 @@ class LimenApp(VmActions):
         except Exception:
             return  # the details keep what the table knows; the VM may have just gone
         for panel in self.query(DetailsPanel):
+            panel.uri = session.uri
             panel.show_devices(row.key, devices, cpu)
 
     # -- keys --------------------------------------------------------------------------------
@@ -632,6 +636,35 @@ class LimenApp(VmActions):
             )
             return
         self.push_screen(screen)
+
+    def action_viewer(self) -> None:
+        """Open the VM's graphical console in virt-viewer, when it is installed here."""
+        row = self.query_one(VmTable).selected_row
+        fleet = self.fleet
+        if row is None or fleet is None or row.host not in fleet.sessions:
+            self.notify("No VM selected", severity="warning")
+            return
+        viewer = shutil.which("virt-viewer")
+        if viewer is None:
+            self.notify(
+                "virt-viewer is not installed here; the details show an ssh tunnel "
+                "to use from your workstation",
+                severity="warning",
+            )
+            return
+        argv = [viewer, "--connect", fleet.sessions[row.host].uri, "--uuid", row.uuid]
+
+        def launch() -> None:
+            subprocess.Popen(
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+
+        self.run_worker(launch, thread=True, group="viewer", exit_on_error=False)
+        self.notify(f"virt-viewer started for {fmt.printable(row.name)}", markup=False)
 
     def offer_console_takeover(self, row: DomainRow) -> None:
         from limen_tui.ui.screens.confirm import ConfirmScreen

@@ -15,6 +15,19 @@ class Devices:
     graphics: list[str] = field(default_factory=list)
     """`vnc 127.0.0.1:5900`; the port is -1/autoport until the VM runs."""
     description: str = ""
+    displays: list[tuple[str, str, int]] = field(default_factory=list)
+    """(vnc|spice, listen address, port) of each graphical console that has a port now."""
+
+
+def tunnel_command(
+    kind: str, listen: str, port: int, uri_host: str | None, uri_user: str | None
+) -> str:
+    """What to run on the operator's workstation to reach a VM's VNC/SPICE port."""
+    far = "127.0.0.1" if listen in ("", "0.0.0.0", "::") else listen
+    if not uri_host:
+        return f"{kind}://{far}:{port} (on this host)"
+    target = f"{uri_user}@{uri_host}" if uri_user else uri_host
+    return f"ssh -N -L {port}:{far}:{port} {target}   then {kind} to localhost:{port}"
 
 
 def parse_devices(xml: str) -> Devices:
@@ -50,15 +63,19 @@ def parse_devices(xml: str) -> Devices:
             text += f" ({model.get('type')})"
         nics.append(text)
     graphics = []
+    displays: list[tuple[str, str, int]] = []
     for g in root.findall("./devices/graphics"):
         port = g.get("port", "")
+        if port.isdigit() and int(port) > 0:
+            displays.append((g.get("type", "?"), g.get("listen") or "127.0.0.1", int(port)))
         listen = g.get("listen") or "127.0.0.1"
         graphics.append(
             f"{g.get('type', '?')} {listen}:{port}"
             if port not in ("", "-1")
             else f"{g.get('type', '?')} {listen} (port chosen at start)"
         )
-    return Devices(disks, nics, graphics, (root.findtext("description") or "").strip())
+    description = (root.findtext("description") or "").strip()
+    return Devices(disks, nics, graphics, description, displays)
 
 
 # Which cached kinds an event or an action makes stale. None means every kind of that VM.

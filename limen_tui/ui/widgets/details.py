@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
@@ -9,7 +11,7 @@ from textual.widgets import Static
 from limen_tui.model import DomainRow
 from limen_tui.ui import text as fmt
 from limen_tui.ui.columns import STATE_STYLE
-from limen_tui.virt.domain_xml import Devices
+from limen_tui.virt.domain_xml import Devices, tunnel_command
 
 SPARKS = "▁▂▃▄▅▆▇█"
 
@@ -23,7 +25,10 @@ def sparkline(values: list[float], top: float = 100.0) -> str:
 
 
 def details_table(
-    row: DomainRow, devices: Devices | None = None, cpu_history: list[float] | None = None
+    row: DomainRow,
+    devices: Devices | None = None,
+    cpu_history: list[float] | None = None,
+    uri: str = "",
 ) -> Table:
     active = row.state.is_active
     grid = Table.grid(padding=(0, 1))
@@ -69,6 +74,16 @@ def details_table(
         ):
             for i, item in enumerate(items or ["none"]):
                 add(label if i == 0 else "", Text(fmt.printable(item), overflow="fold"))
+        parts = urlsplit(uri) if uri else None
+        for kind, listen, port in devices.displays:
+            command = tunnel_command(
+                kind,
+                listen,
+                port,
+                parts.hostname if parts else None,
+                parts.username if parts else None,
+            )
+            add("Reach it", Text(fmt.printable(command), overflow="fold"))
         if devices.description:
             add("Note", Text(fmt.printable(devices.description), overflow="fold"))
     return grid
@@ -82,6 +97,8 @@ class DetailsPanel(Static):
         self.row: DomainRow | None = None
         self.devices: Devices | None = None
         self.cpu_history: list[float] = []
+        self.uri = ""
+        """The host's libvirt URI: where an ssh tunnel to its VNC/SPICE ports would go."""
         self._devices_for: tuple[str, str] | None = None
 
     def show(self, row: DomainRow | None) -> None:
@@ -104,7 +121,7 @@ class DetailsPanel(Static):
     def _render_row(self) -> None:
         row = self.row
         self.update(
-            details_table(row, self.devices, self.cpu_history)
+            details_table(row, self.devices, self.cpu_history, self.uri)
             if row is not None
             else "No VM selected"
         )
