@@ -21,7 +21,7 @@ from textual.widgets import DataTable, Footer, Static
 from limen_tui.fleet import HostOverview
 from limen_tui.model import HostStatus, PowerState
 from limen_tui.ui import text as fmt
-from limen_tui.ui.health_view import gauges
+from limen_tui.ui.health_view import gauges, summary
 from limen_tui.ui.widgets.host_bar import LINK_STYLE
 from limen_tui.units import human_bytes
 from limen_tui.virt.connection import describe_error
@@ -103,6 +103,16 @@ def overview_tables(o: HostOverview) -> list[Table | Text]:
     return out
 
 
+def health_cell(app: LimenApp, host: str) -> Text:
+    update = app.health_latest.get(host)
+    if update is not None:
+        return summary(update)
+    board = app.health_board
+    if board is not None and host in board.monitors:
+        return Text(board.monitors[host].state.value, style="dim")
+    return Text("-", style="dim")
+
+
 class HostsScreen(ModalScreen[str | None]):
     """Returns the host to show alone, "" for all hosts, or None to leave the filter alone."""
 
@@ -144,6 +154,7 @@ class HostsScreen(ModalScreen[str | None]):
             ("since", "Since"),
             ("vms", "VMs running/all"),
             ("calls", "Calls/tick"),
+            ("health", "Health"),
             ("reason", "Reason"),
         ):
             table.add_column(label, key=key)
@@ -166,6 +177,7 @@ class HostsScreen(ModalScreen[str | None]):
                 time.strftime("%H:%M:%S", time.localtime(s.since)),
                 f"{running}/{len(mine)}",
                 "" if s.calls_last_tick is None else str(s.calls_last_tick),
+                health_cell(self.console, key),
                 fmt.literal(s.reason),
                 key=key,
             )

@@ -12,6 +12,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
+from textual.timer import Timer
 from textual.widgets import Input, RichLog, Static
 
 from limen_tui.logs.buffer import LineBuffer, LogLine
@@ -19,6 +20,10 @@ from limen_tui.logs.levels import Level
 
 LEVEL_STYLE = {Level.ERROR: "red", Level.WARNING: "yellow", Level.INFO: "", Level.DEBUG: "dim"}
 LEVELS = [Level.DEBUG, Level.INFO, Level.WARNING, Level.ERROR]
+FLUSH_SECONDS = 0.1
+DRAW_AT_MOST = 300
+REDRAW_AT_MOST = 2000
+"""Lines drawn per flush while following; a bigger burst keeps its older lines in the buffer."""
 
 
 class LogPane(Vertical):
@@ -53,6 +58,8 @@ class LogPane(Vertical):
         """Lines that arrived while paused; shown when following again."""
         self.source_note = ""
         self._asking = ""
+        self._unwritten: list[LogLine] = []
+        self._flush_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield RichLog(
@@ -85,11 +92,28 @@ class LogPane(Vertical):
             self.pending += len(new)
             self._status()
             return
-        # Only the newest max_lines can stay on screen: a flood is not drawn to be dropped.
-        shown = [ln for ln in new[-self.buffer.max_lines :] if self._wanted(ln)]
-        if shown:
-            self._write(shown)
+        self._unwritten.extend(ln for ln in new if self._wanted(ln))
+        if self._flush_timer is None and self.is_mounted:
+            # Draw at most every FLUSH_SECONDS: a flood costs a few draws, not one per batch.
+            self._flush_timer = self.set_timer(FLUSH_SECONDS, self._flush)
+        elif not self.is_mounted:
+            self._flush()
+
+    def _flush(self) -> None:
+        self._flush_timer = None
+        lines, self._unwritten = self._unwritten, []
+        skipped = len(lines) - DRAW_AT_MOST
+        if skipped > 0:
+            # While following, only the newest lines can be seen; the rest stay in the buffer
+            # and are drawn when the pane is paused (f) or filtered.
+            lines = lines[-DRAW_AT_MOST:]
+            self._write_note(f"… {skipped} more lines arrived at once: pause (f) to scroll them")
+        if lines:
+            self._write(lines)
         self._status()
+
+    def _write_note(self, text: str) -> None:
+        self.lines_widget.write(Text(text, style="italic dim", end=""), scroll_end=True)
 
     def set_note(self, note: str) -> None:
         """A line about the source itself (e.g. "following /var/log/... on host")."""
@@ -98,6 +122,7 @@ class LogPane(Vertical):
 
     def reset(self, note: str = "") -> None:
         """A new source: forget the old lines."""
+        self._unwritten = []
         self.buffer.clear()
         self.lines_widget.clear()
         self.pending = 0
@@ -123,8 +148,13 @@ class LogPane(Vertical):
 
     def rerender(self) -> None:
         """After a filter, level or search change: draw the kept lines again (O(buffer))."""
+        self._unwritten = []
         self.lines_widget.clear()
         view = self.buffer.view(self.filter_text, self.level)
+        if len(view) > REDRAW_AT_MOST:
+            older = len(view) - REDRAW_AT_MOST
+            self._write_note(f"… {older} older lines are kept: filter (\\) or save (ctrl+s)")
+            view = view[-REDRAW_AT_MOST:]
         if view:
             self._write(view)
         self._status()
