@@ -12,6 +12,7 @@ from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
 
+from limen_tui.logs.clean import escape_controls
 from limen_tui.store.audit import AuditError, AuditLog
 
 _RELATIVE = re.compile(r"^(\d+(?:\.\d+)?)\s*([smhdw])$")
@@ -46,9 +47,7 @@ def parser() -> argparse.ArgumentParser:
 
 
 def _row_text(values: Sequence[str]) -> list[str]:
-    return [
-        v.encode("unicode_escape").decode("ascii") if not v.isprintable() else v for v in values
-    ]
+    return [escape_controls(v) for v in values]
 
 
 def run_audit(argv: Sequence[str]) -> int:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from limen_tui import __version__, config_file
 from limen_tui.config import Settings
+from limen_tui.logs.clean import escape_controls
 from limen_tui.model import DomainRow
 from limen_tui.units import human_bytes
 from limen_tui.virt.calls import CallCounter
@@ -148,18 +149,18 @@ def _report_unreachable(failures: list[tuple[str, str]]) -> None:
 
 def _resolve(
     args: argparse.Namespace, config_uris: list[str] | None = None
-) -> tuple[list[str], list[tuple[str, str]]]:
+) -> tuple[dict[str, str], list[tuple[str, str]]]:
+    """({URI libvirt answered as: URI asked for}, [(URI, why it failed)])."""
     ensure_event_loop()
-    resolved: list[str] = []
+    resolved: dict[str, str] = {}
     failures: list[tuple[str, str]] = []
     for uri in chosen_uris(args, config_uris):
         real, error = _probe(uri, args.readonly, args.timeout)
         if error is None:
-            resolved.append(real)
-            args.resolved_from = {**getattr(args, "resolved_from", {}), real: uri}
+            resolved.setdefault(real, uri)
         else:
             failures.append((uri, error))
-    return list(dict.fromkeys(resolved)), failures
+    return resolved, failures
 
 
 def run_console(argv: Sequence[str]) -> int:
@@ -186,9 +187,9 @@ def run_console(argv: Sequence[str]) -> int:
     hosts = file_config.hosts
     config_uris = [h.uri for h in hosts.hosts] if hosts is not None else []
     by_uri = {h.uri: h.name for h in hosts.hosts} if hosts is not None else {}
-    uris, failures = _resolve(args, config_uris if not args.connect and not args.demo else None)
-    resolved_from: dict[str, str] = getattr(args, "resolved_from", {})
-    names = {real: by_uri[given] for real, given in resolved_from.items() if given in by_uri}
+    resolved, failures = _resolve(args, config_uris if not args.connect and not args.demo else None)
+    uris = list(resolved)
+    names = {real: by_uri[given] for real, given in resolved.items() if given in by_uri}
     names.update({uri: by_uri[uri] for uri, _ in failures if uri in by_uri})
     if not uris:
         _report_unreachable(failures)
@@ -240,7 +241,7 @@ def sample_rows(uri: str, interval: float, readonly: bool) -> list[DomainRow]:
         collector = DomainCollector(conn, str(conn.getURI()), facts.cpus, calls)
         first = collector.collect()
         rows = {r.uuid: r for r in first.changed}
-        time.sleep(interval)
+        time.sleep(interval)  # deliberate: a rate needs two readings this far apart
         second = collector.collect()
         rows.update({r.uuid: r for r in second.changed})
         for uuid in second.removed:
@@ -280,9 +281,7 @@ def format_table(rows: list[DomainRow]) -> str:
 
         lines.append(
             (
-                r.name.encode("unicode_escape").decode("ascii")
-                if not r.name.isprintable()
-                else r.name,
+                escape_controls(r.name),
                 r.state.value,
                 "n/a" if r.vcpus is None else str(r.vcpus),
                 ("n/a" if r.cpu_pct is None else f"{r.cpu_pct:.1f}") if active else "-",

@@ -17,7 +17,7 @@ from limen_tui.hosts.config import HostEntry, HostsConfig
 from limen_tui.hosts.health import HealthSample
 from limen_tui.hosts.local import LocalSampler
 from limen_tui.hosts.remote import RemoteHealthStream
-from limen_tui.hosts.ssh import SshLink, SshUnavailable
+from limen_tui.hosts.ssh import SshLink
 from limen_tui.hosts.thresholds import judge
 from limen_tui.units import human_bytes
 
@@ -72,7 +72,7 @@ async def collect(config: HostsConfig, interval: float) -> list[dict[str, Any]]:
             sample = await (
                 _local(interval) if entry.ssh is None else _remote(entry, config, interval)
             )
-        except (SshUnavailable, TimeoutError, OSError, Exception) as exc:
+        except Exception as exc:  # unreachable, refused key, timeout: the host is down
             return {**base, "state": "down", "reason": str(exc) or type(exc).__name__}
         verdicts = judge(sample, config.health.thresholds)
         return {

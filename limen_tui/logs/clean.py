@@ -47,6 +47,14 @@ def _escape(ch: str) -> str:
     return out
 
 
+def escape_controls(text: str) -> str:
+    """Every control character shown as a visible escape (`\\x1b`), escape sequences kept
+    visible too: for names and other short host text, where nothing may be hidden."""
+    if text.isprintable():
+        return text
+    return "".join([_escape(ch) for ch in text])
+
+
 def clean_line(raw: bytes | str) -> str:
     """One line from a host as plain, inert text: `b"\\x1b[31mboom\\x07"` -> `"boom\\\\x07"`.
 
@@ -64,4 +72,4 @@ def clean_line(raw: bytes | str) -> str:
         text = _SEQUENCE.sub("", text)
         if text.isprintable():
             return text
-    return "".join([_escape(ch) for ch in text])
+    return escape_controls(text)

@@ -356,7 +356,8 @@ class LimenApp(VmActions):
                 [update.row] if update.row is not None else [],
                 [update.removed] if update.removed is not None else [],
             )
-            self._show_selected()
+        selected = table.selected_row
+        self._show_selected(refetch=selected is not None and selected.uuid == update.event.uuid)
 
     @on(DataTable.RowHighlighted)
     def _highlighted(self) -> None:
@@ -366,7 +367,9 @@ class LimenApp(VmActions):
     def _header(self, event: DataTable.HeaderSelected) -> None:
         self.query_one(VmTable).sort_by(str(event.column_key.value))
 
-    def _show_selected(self) -> None:
+    def _show_selected(self, *, refetch: bool = False) -> None:
+        """Show the selected VM; ask for its devices only when the selection moved (or
+        `refetch`: an event changed its definition), never on every tick."""
         panels, tables = self.query(DetailsPanel), self.query(VmTable)
         if not panels or not tables:
             return  # a message that arrived while the console was closing
@@ -374,7 +377,7 @@ class LimenApp(VmActions):
         row = tables.first().selected_row
         before = panel.row.key if panel.row is not None else None
         panel.show(row)
-        if row is not None and (row.key != before or panel.devices is None):
+        if row is not None and (row.key != before or refetch):
             if self._devices_timer is not None:
                 self._devices_timer.stop()
             # Wait for the cursor to settle before asking the host (or the cache).

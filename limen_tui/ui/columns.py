@@ -131,9 +131,6 @@ def columns_for(width: int, *, many_hosts: bool) -> list[Column]:
     return cols
 
 
-STATE_WORDS = {s.value for s in PowerState} | {"shutoff", "off", "on"}
-
-
 def matches(row: DomainRow, query: str) -> bool:
     """Filter: every word must match the name (substring) or the state (by its name).
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import time
-import unicodedata
 
 from rich.text import Text
 
+from limen_tui.logs.clean import escape_controls
 from limen_tui.units import human_bytes
 
 NA = "n/a"
@@ -14,17 +14,7 @@ NA = "n/a"
 
 def printable(s: str) -> str:
     """Host text with control characters (escapes, newlines, bells) made visible, never obeyed."""
-    if s.isprintable():
-        return s
-    out = []
-    for ch in s:
-        if ch.isprintable() or (ch == " "):
-            out.append(ch)
-        elif unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn"):
-            out.append(f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}")
-        else:
-            out.append(ch)
-    return "".join(out)
+    return escape_controls(s)
 
 
 def literal(s: str, style: str = "", *, limit: int | None = None) -> Text:

@@ -98,51 +98,57 @@ def _autostart(dom: libvirt.virDomain, p: Params) -> str:
     return "autostart on" if want else "autostart off"
 
 
+def _resize(
+    dom: libvirt.virDomain,
+    value: int,
+    maximum: int,
+    set_flags: Callable[[int, int], object],
+    max_flag: int,
+    words: Callable[[int], str],
+) -> str:
+    """Set a size in the persistent definition, raising its maximum while the VM is off, and
+    live too where the driver allows. `words(n)` names a size for the operator."""
+    live = _active(dom)
+    if value > maximum:
+        if live:
+            raise ActionRefused(
+                f"{words(value)} is above this VM's maximum of {words(maximum)}; "
+                "shut it off to raise the maximum"
+            )
+        set_flags(value, AFFECT_CONFIG | max_flag)
+    set_flags(value, AFFECT_CONFIG)
+    if not live:
+        return words(value)
+    try:
+        set_flags(value, AFFECT_LIVE)
+    except libvirt.libvirtError as exc:
+        return f"{words(value)} from the next boot (not live: {describe_error(exc)})"
+    return f"{words(value)} now and after reboot"
+
+
 def _set_vcpus(dom: libvirt.virDomain, p: Params) -> str:
     n = int(p["vcpus"])
     if n < 1:
         raise ActionRefused("vCPUs must be at least 1")
-    live = _active(dom)
-    maximum = dom.vcpusFlags(AFFECT_CONFIG | libvirt.VIR_DOMAIN_VCPU_MAXIMUM)
-    if n > maximum:
-        if live:
-            raise ActionRefused(
-                f"{n} vCPUs is above this VM's maximum of {maximum}; "
-                "shut it off to raise the maximum"
-            )
-        dom.setVcpusFlags(n, AFFECT_CONFIG | libvirt.VIR_DOMAIN_VCPU_MAXIMUM)
-    dom.setVcpusFlags(n, AFFECT_CONFIG)
-    if live:
-        try:
-            dom.setVcpusFlags(n, AFFECT_LIVE)
-        except libvirt.libvirtError as exc:
-            return f"{n} vCPUs from the next boot (not live: {describe_error(exc)})"
-        return f"{n} vCPUs now and after reboot"
-    return f"{n} vCPUs"
+    maximum = int(dom.vcpusFlags(AFFECT_CONFIG | libvirt.VIR_DOMAIN_VCPU_MAXIMUM))
+    return _resize(
+        dom, n, maximum, dom.setVcpusFlags, libvirt.VIR_DOMAIN_VCPU_MAXIMUM, lambda v: f"{v} vCPUs"
+    )
 
 
 def _set_memory(dom: libvirt.virDomain, p: Params) -> str:
     mib = int(p["memory_mib"])
     if mib < 1:
         raise ActionRefused("memory must be at least 1 MiB")
-    kib = mib * 1024
-    live = _active(dom)
-    maximum = int(dom.maxMemory())
-    if kib > maximum:
-        if live:
-            raise ActionRefused(
-                f"{mib} MiB is above this VM's maximum of {maximum // 1024} MiB; "
-                "shut it off to raise the maximum"
-            )
-        dom.setMemoryFlags(kib, AFFECT_CONFIG | libvirt.VIR_DOMAIN_MEM_MAXIMUM)
-    dom.setMemoryFlags(kib, AFFECT_CONFIG)
-    if live:
-        try:
-            dom.setMemoryFlags(kib, AFFECT_LIVE)
-        except libvirt.libvirtError as exc:
-            return f"{mib} MiB from the next boot (not live: {describe_error(exc)})"
-        return f"{mib} MiB now and after reboot"
-    return f"{mib} MiB"
+    # libvirt counts KiB; the operator reads MiB.
+    return _resize(
+        dom,
+        mib * 1024,
+        int(dom.maxMemory()),
+        dom.setMemoryFlags,
+        libvirt.VIR_DOMAIN_MEM_MAXIMUM,
+        lambda kib: f"{kib // 1024} MiB",
+    )
 
 
 def _rename(dom: libvirt.virDomain, p: Params) -> str:

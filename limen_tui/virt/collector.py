@@ -68,8 +68,6 @@ class DomainCollector:
         self._hints: dict[str, tuple[int | None, int | None]] = {}
         self.reuse_unchanged = True
         """Reuse the row of a domain whose stats did not change (off only to benchmark)."""
-        self._membership_version = 0
-        self._rows_version = -1
         self.membership_dirty = True
         """Set (from any thread) when domains were defined or undefined; re-reads flags once."""
 
@@ -104,7 +102,6 @@ class DomainCollector:
         # every domain at once, and only when the set of domains changed.
         self._autostart = self._uuids(LIST_AUTOSTART)
         self._persistent = self._uuids(LIST_PERSISTENT)
-        self._membership_version += 1
         for dom, c in new:
             if c.vcpus is None or c.mem_max_kib is None:
                 # Drivers without vcpu/balloon stats (the test driver): read the definition
@@ -143,13 +140,14 @@ class DomainCollector:
             if uuid not in self._prev and uuid not in self._hints:
                 new.append((dom, c))
         mid = self._calls.snapshot()
-        if new or self.membership_dirty:
+        # Flags (autostart, persistence) re-read this tick can change any row, so no reuse.
+        membership_changed = bool(new) or self.membership_dirty
+        if membership_changed:
             self.membership_dirty = False
             self._refresh_membership(new)
         seconds = now - self._prev_at
         changed: list[DomainRow] = []
         rows: dict[str, DomainRow] = {}
-        membership_changed = bool(new) or self._membership_version != self._rows_version
         for uuid, c in counters.items():
             if uuid in reused and not membership_changed:
                 rows[uuid] = reused[uuid]
@@ -169,7 +167,6 @@ class DomainCollector:
             rows[uuid] = row
             if self._last_rows.get(uuid) != row:
                 changed.append(row)
-        self._rows_version = self._membership_version
         removed = [uuid for uuid in self._last_rows if uuid not in rows]
         for uuid in removed:
             self._hints.pop(uuid, None)

@@ -12,6 +12,8 @@ import socket
 import threading
 import time
 
+from tests.harness.tcp import accept_loop
+
 LIBVIRT_SOCK = "/var/run/libvirt/libvirt-sock"
 
 
@@ -34,17 +36,12 @@ class SlowLibvirtProxy:
         return f"{driver}+tcp://{self.bind}:{self.port}{path}"
 
     def _serve(self) -> None:
-        self._listener.settimeout(0.2)
-        while not self._stop.is_set():
-            try:
-                client, _ = self._listener.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            thread = threading.Thread(target=self._relay, args=(client,), daemon=True)
-            thread.start()
-            self._threads.append(thread)
+        accept_loop(self._listener, self._stop, self._start_relay)
+
+    def _start_relay(self, client: socket.socket) -> None:
+        thread = threading.Thread(target=self._relay, args=(client,), daemon=True)
+        thread.start()
+        self._threads.append(thread)
 
     def _relay(self, client: socket.socket) -> None:
         deadline = time.monotonic() + self.delay

@@ -32,6 +32,8 @@ from typing import IO
 
 import psutil
 
+from tests.harness.tcp import accept_loop
+
 SSHD = "/usr/sbin/sshd"
 SSH_KEYGEN = "ssh-keygen"
 PRIVSEP_DIR = Path("/run/sshd")
@@ -260,15 +262,7 @@ class SilentListener:
         self._thread.start()
 
     def _serve(self) -> None:
-        self._listener.settimeout(0.2)
-        while not self._stop.is_set():
-            try:
-                client, _ = self._listener.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            self._held.append(client)  # hold it open, say nothing
+        accept_loop(self._listener, self._stop, self._held.append)  # hold it open, say nothing
 
     def close(self) -> None:
         self._stop.set()

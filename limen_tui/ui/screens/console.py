@@ -117,10 +117,9 @@ class ConsoleScreen(Screen[None]):
 
     async def detach(self) -> None:
         console, self.console = self.console, None
-        if console is not None and self.row.host in (
-            self.limen.fleet.sessions if self.limen.fleet else {}
-        ):
-            session = self.limen.fleet.sessions[self.row.host]  # type: ignore[union-attr]
+        fleet = self.limen.fleet
+        session = fleet.sessions.get(self.row.host) if fleet is not None else None
+        if console is not None and session is not None:
             try:
                 await session.call(console.detach, 10.0)
             except Exception as exc:

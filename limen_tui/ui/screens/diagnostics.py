@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, ClassVar
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
@@ -85,8 +86,11 @@ class DiagnosticsScreen(ModalScreen[None]):
         self.refresh_body()
         self.set_interval(2.0, self.refresh_body)
 
+    @work(thread=True, exclusive=True, group="diagnostics", exit_on_error=False)
     def refresh_body(self) -> None:
+        """Built in a thread: the cache's counters are an SQLite read."""
         from limen_tui.ui.app import LimenApp
 
         assert isinstance(self.app, LimenApp)
-        self.query_one("#body", Static).update(diagnostics(self.app))
+        body = diagnostics(self.app)
+        self.app.call_from_thread(lambda: self.query_one("#body", Static).update(body))

@@ -99,13 +99,12 @@ class DetailsPanel(Static):
         self.cpu_history: list[float] = []
         self.uri = ""
         """The host's libvirt URI: where an ssh tunnel to its VNC/SPICE ports would go."""
-        self._devices_for: tuple[str, str] | None = None
 
     def show(self, row: DomainRow | None) -> None:
         if row == self.row:
             return
         if row is None or self.row is None or row.key != self.row.key:
-            self.devices, self._devices_for, self.cpu_history = None, None, []
+            self.devices, self.cpu_history = None, []
         self.row = row
         self._render_row()
 
@@ -114,7 +113,7 @@ class DetailsPanel(Static):
     ) -> None:
         if self.row is None or self.row.key != key:
             return  # the operator moved on
-        self.devices, self._devices_for = devices, key
+        self.devices = devices
         self.cpu_history = cpu or []
         self._render_row()
 

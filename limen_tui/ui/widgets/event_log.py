@@ -7,8 +7,6 @@ from limen_tui.model import DomainEvent
 from limen_tui.ui import text as fmt
 from limen_tui.ui.widgets.log_pane import LogPane
 
-SERIOUS = {"crashed", "stopped"}
-
 
 def event_line(e: DomainEvent, *, show_host: bool) -> str:
     parts = [fmt.clock(e.time)]

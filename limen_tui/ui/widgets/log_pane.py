@@ -74,6 +74,8 @@ class LogPane(Vertical):
         yield Static(id="status", markup=False)
 
     def on_mount(self) -> None:
+        if self._unwritten:
+            self._flush()
         self._status()
 
     @property
@@ -93,11 +95,10 @@ class LogPane(Vertical):
             self._status()
             return
         self._unwritten.extend(ln for ln in new if self._wanted(ln))
+        # Draw at most every FLUSH_SECONDS: a flood costs a few draws, not one per batch.
+        # Before the pane is mounted the lines wait; on_mount draws them.
         if self._flush_timer is None and self.is_mounted:
-            # Draw at most every FLUSH_SECONDS: a flood costs a few draws, not one per batch.
             self._flush_timer = self.set_timer(FLUSH_SECONDS, self._flush)
-        elif not self.is_mounted:
-            self._flush()
 
     def _flush(self) -> None:
         self._flush_timer = None

@@ -60,8 +60,6 @@ class VmTable(DataTable[Text]):
         self.sort_column = "name"
         self.sort_reverse = False
         self.many_hosts = many_hosts
-        self.cells_updated = 0
-        """Cells written since start: the cost of the diff, for tests and the benchmark."""
 
     # -- layout ------------------------------------------------------------------------------
 
@@ -135,7 +133,6 @@ class VmTable(DataTable[Text]):
         self._keys_by_id[rid] = key
         self._cells[key] = cells
         self.add_row(*cells, key=rid)
-        self.cells_updated += len(cells)
 
     def _remove(self, key: Key) -> None:
         if self._cells.pop(key, None) is not None:
@@ -184,13 +181,7 @@ class VmTable(DataTable[Text]):
         if resort:
             # On the first fill the cursor stays on top; afterwards it follows its VM.
             self._sort(None if was_empty else self.selected_key)
-        self.cells_updated += written
         return written
-
-    def forget_host(self, host: str) -> None:
-        for key in [k for k in self.rows_by_key if k[0] == host]:
-            self.rows_by_key.pop(key)
-            self._remove(key)
 
     # -- marks --------------------------------------------------------------------------------
 
