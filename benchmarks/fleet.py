@@ -22,7 +22,7 @@ from pathlib import Path
 
 import psutil
 
-from limen_tui.config import Settings
+from limen_tui.config.settings import Settings
 from limen_tui.demo import write_fleet
 from limen_tui.ui.app import LimenApp
 from limen_tui.ui.widgets.vm_table import VmTable

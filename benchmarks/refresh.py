@@ -73,7 +73,7 @@ def measure_refresh(n: int, repeats: int, workdir: Path) -> dict[str, float | in
 
 
 async def measure_ui_apply(n: int, changed_share: float, repeats: int) -> dict[str, float]:
-    from limen_tui.cli import demo_uri
+    from limen_tui.demo import demo_uri
     from limen_tui.model import DomainRow, PowerState
     from limen_tui.ui.app import LimenApp
     from limen_tui.ui.widgets.vm_table import VmTable

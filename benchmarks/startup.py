@@ -17,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from limen_tui.config import Settings
+from limen_tui.config.settings import Settings
 from limen_tui.demo import write_fleet
 from limen_tui.model import LinkState
 from limen_tui.store.cache import Cache

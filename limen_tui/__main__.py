@@ -1,5 +1,5 @@
 import sys
 
-from limen_tui.cli import main
+from limen_tui.cli.main import main
 
 sys.exit(main())

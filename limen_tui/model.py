@@ -165,3 +165,18 @@ class DomainEvent:
     reason: str = ""
     state: PowerState | None = None
     detail: dict[str, str] = field(default_factory=dict)
+
+
+_UNITS = ("", "K", "M", "G", "T", "P")
+
+
+def human_bytes(n: float) -> str:
+    """4-5 cells: 512, 1.5K, 12M, 3.2G (powers of 1024, as `free -h` does)."""
+    value = float(n)
+    for unit in _UNITS:
+        if abs(value) < 1024 or unit == _UNITS[-1]:
+            if unit == "":
+                return f"{value:.0f}"
+            return f"{value:.1f}{unit}" if abs(value) < 10 else f"{value:.0f}{unit}"
+        value /= 1024
+    raise AssertionError("unreachable")

@@ -218,6 +218,11 @@ def fleet_path() -> Path:
     return Path(__file__).resolve().parent / "fleet.xml"
 
 
+def demo_uri() -> str:
+    """The libvirt URI of the demo hypervisor: the test driver on the shipped fleet."""
+    return "test://" + str(fleet_path())
+
+
 def fleet_xml(n_domains: int, *, seed: int = 7, hostname_hint: str = "demo") -> str:
     """A test-driver node XML document with ``n_domains`` domains.
 

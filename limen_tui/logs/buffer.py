@@ -83,9 +83,9 @@ class LineBuffer:
         return len(self._lines)
 
     def __iter__(self) -> Iterator[LogLine]:
-        return iter(self.snapshot())
+        return iter(self.copy())
 
-    def snapshot(self) -> list[LogLine]:
+    def copy(self) -> list[LogLine]:
         with self._lock:
             return list(self._lines)
 
@@ -97,7 +97,7 @@ class LineBuffer:
 
     def view(self, text: str = "", level: Level = Level.DEBUG) -> list[LogLine]:
         """The lines at `level` or worse whose text holds `text` (any case)."""
-        lines = self.snapshot()
+        lines = self.copy()
         if level > Level.DEBUG:
             lines = [ln for ln in lines if ln.level >= level]
         if text:

@@ -19,9 +19,11 @@ from textual.events import Resize
 from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, Static, TabbedContent, TabPane
 
-from limen_tui import __version__, ui_state
-from limen_tui.config import Settings
-from limen_tui.fleet import (
+from limen_tui import __version__
+from limen_tui.config.hosts import HostsConfig
+from limen_tui.config.settings import Settings
+from limen_tui.fleet.health_board import HealthBoard, is_local_uri
+from limen_tui.fleet.host import (
     BatchFinished,
     DomainEventArrived,
     DomainsRefreshed,
@@ -30,8 +32,7 @@ from limen_tui.fleet import (
     HostStatusChanged,
     OperationChanged,
 )
-from limen_tui.health_board import HealthBoard, is_local_uri
-from limen_tui.hosts.config import HostsConfig
+from limen_tui.fleet.operations import audit_to
 from limen_tui.hosts.monitor import (
     HealthAlertCleared,
     HealthAlertRaised,
@@ -50,10 +51,10 @@ from limen_tui.logs.sources import (
     remote_qemu_log,
 )
 from limen_tui.model import DomainRow, LinkState
-from limen_tui.operations import audit_to
 from limen_tui.store.audit import AuditLog
 from limen_tui.store.cache import Cache
 from limen_tui.store.history import MetricHistory
+from limen_tui.ui import saved_layout as ui_state
 from limen_tui.ui import text as fmt
 from limen_tui.ui.health_view import summary
 from limen_tui.ui.keys import action_bindings
@@ -67,6 +68,7 @@ from limen_tui.ui.messages import (
     OperationUpdated,
     OwnLogLine,
 )
+from limen_tui.ui.saved_layout import UiState
 from limen_tui.ui.screens.help import HelpScreen
 from limen_tui.ui.vm_actions import VmActions
 from limen_tui.ui.widgets.details import DetailsPanel
@@ -75,7 +77,6 @@ from limen_tui.ui.widgets.host_bar import HostBar
 from limen_tui.ui.widgets.log_pane import LogPane
 from limen_tui.ui.widgets.operations import OperationsPane
 from limen_tui.ui.widgets.vm_table import VmTable
-from limen_tui.ui_state import UiState
 
 NARROW_BELOW = 110
 
@@ -188,7 +189,7 @@ class LimenApp(VmActions):
         self._apply_ui_state()
         if self.own_log is not None:
             own = self.query_one("#own", LogPane)
-            for line in self.own_log.buffer.snapshot():
+            for line in self.own_log.buffer.copy():
                 own.add_lines([line.text], line.level)
             own.set_note(str(self.own_log.path) if self.own_log.path else self.own_log.problem)
         if self.keymap:
@@ -622,13 +623,13 @@ class LimenApp(VmActions):
 
     @work(exclusive=True, group="console", exit_on_error=False)
     async def _open_console(self, row: DomainRow, force: bool = False) -> None:
-        from limen_tui.ui.screens.console import ConsoleScreen
-        from limen_tui.virt.console import ConsoleBusy
+        from limen_tui.ui.screens.serial_console import SerialConsoleScreen
+        from limen_tui.virt.serial_console import SerialConsoleBusy
 
-        screen = ConsoleScreen(row, force=force)
+        screen = SerialConsoleScreen(row, force=force)
         try:
             await screen.attach()
-        except ConsoleBusy:
+        except SerialConsoleBusy:
             self.offer_console_takeover(row)
             return
         except Exception as exc:

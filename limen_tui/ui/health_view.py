@@ -10,9 +10,9 @@ from rich.text import Text
 from limen_tui.hosts.health import HealthSample
 from limen_tui.hosts.monitor import HealthUpdated
 from limen_tui.hosts.thresholds import Verdict
+from limen_tui.model import human_bytes
 from limen_tui.ui import text as fmt
 from limen_tui.ui.widgets.details import sparkline
-from limen_tui.units import human_bytes
 
 VERDICT_STYLE = {
     Verdict.OK: "green",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.binding import Binding
 
-from limen_tui.ui_keys import ACTION_KEYS, OTHER_KEYS
+from limen_tui.fleet.action_keys import ACTION_KEYS, OTHER_KEYS
 
 
 def action_bindings() -> list[Binding]:

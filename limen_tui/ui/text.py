@@ -7,7 +7,7 @@ import time
 from rich.text import Text
 
 from limen_tui.logs.clean import escape_controls
-from limen_tui.units import human_bytes
+from limen_tui.model import human_bytes
 
 NA = "n/a"
 

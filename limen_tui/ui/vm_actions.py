@@ -9,22 +9,22 @@ import libvirt
 from rich.text import Text
 from textual.app import App
 
+from limen_tui.fleet.action_keys import ACTION_KEYS
+from limen_tui.fleet.operations import Operation, OpState
 from limen_tui.model import DomainRow
-from limen_tui.operations import Operation, OpState
 from limen_tui.ui import text as fmt
 from limen_tui.ui.screens.action_menu import ActionMenu
 from limen_tui.ui.screens.ask import AskScreen, check_count, check_vm_name
 from limen_tui.ui.screens.confirm import ConfirmScreen, DeleteAnswer, TypeNameToDeleteScreen
 from limen_tui.ui.screens.create_vm import CreateVmScreen
 from limen_tui.ui.widgets.vm_table import VmTable
-from limen_tui.ui_keys import ACTION_KEYS
 from limen_tui.virt.actions import ACTIONS, VM_MENU
 from limen_tui.virt.clone import clone_vm
 from limen_tui.virt.provision import create_vm
 from limen_tui.virt.vmspec import VmSpec
 
 if TYPE_CHECKING:
-    from limen_tui.fleet import Fleet, HostSession
+    from limen_tui.fleet.host import Fleet, HostSession
 
 READONLY = "read-only session: nothing can be changed"
 

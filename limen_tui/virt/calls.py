@@ -17,7 +17,7 @@ class CallCounter:
         with self._lock:
             self._total[kind] += n
 
-    def snapshot(self) -> dict[str, int]:
+    def tally(self) -> dict[str, int]:
         with self._lock:
             return dict(self._total)
 

@@ -114,7 +114,7 @@ class DomainCollector:
                     self._hints[c.uuid] = (None, None)
 
     def collect(self) -> Tick:
-        before = self._calls.snapshot()
+        before = self._calls.tally()
         started = time.monotonic()
         records = self._bulk_stats()
         now = time.monotonic()
@@ -139,7 +139,7 @@ class DomainCollector:
             counters[uuid] = c
             if uuid not in self._prev and uuid not in self._hints:
                 new.append((dom, c))
-        mid = self._calls.snapshot()
+        mid = self._calls.tally()
         # Flags (autostart, persistence) re-read this tick can change any row, so no reuse.
         membership_changed = bool(new) or self.membership_dirty
         if membership_changed:
@@ -180,6 +180,6 @@ class DomainCollector:
             removed=removed,
             total=len(rows),
             calls=CallCounter.since(before, mid),
-            discovery_calls=CallCounter.since(mid, self._calls.snapshot()),
+            discovery_calls=CallCounter.since(mid, self._calls.tally()),
             seconds=time.monotonic() - started,
         )

@@ -9,16 +9,16 @@ from pathlib import Path
 
 import pytest
 
-from limen_tui.config import Settings
-from limen_tui.fleet import (
+from limen_tui.config.settings import Settings
+from limen_tui.fleet.host import (
     BatchFinished,
     DomainsRefreshed,
     Fleet,
     FleetUpdate,
     OperationChanged,
 )
+from limen_tui.fleet.operations import Operation, OpState, audit_to
 from limen_tui.model import DomainRow, LinkState
-from limen_tui.operations import Operation, OpState, audit_to
 from limen_tui.store.audit import AuditLog
 from limen_tui.virt.actions import ACTIONS
 from tests.conftest import MakeVm, Virsh

@@ -6,8 +6,8 @@ from collections.abc import Callable
 
 import pytest
 
-from limen_tui.config import Settings
-from limen_tui.fleet import Fleet, FleetUpdate
+from limen_tui.config.settings import Settings
+from limen_tui.fleet.host import Fleet, FleetUpdate
 from limen_tui.model import LinkState
 from limen_tui.store.cache import Cache
 from limen_tui.virt.domain_xml import invalidated_by_action, invalidated_by_event
@@ -53,7 +53,7 @@ async def test_events_and_actions_invalidate_the_cached_xml(
         cache.put("domain_xml", libvirtd, other, "<domain/>")
 
         def xml_reads() -> int:
-            return session.calls.snapshot().get("XMLDesc", 0)
+            return session.calls.tally().get("XMLDesc", 0)
 
         async def gone(check: Callable[[], bool]) -> None:
             await wait_for(check, limit=10)
@@ -120,7 +120,7 @@ async def test_cpu_history_is_kept_and_survives_a_restart(
 
 
 def _points(session: object, uuid: str) -> list[float]:
-    from limen_tui.fleet import HostSession
+    from limen_tui.fleet.host import HostSession
 
     assert isinstance(session, HostSession) and session.history is not None
     return [v for _t, v in session.history.series(session.key, uuid, "cpu")]

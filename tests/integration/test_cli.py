@@ -88,10 +88,10 @@ def test_bad_config_file_is_refused_with_file_and_line(tmp_path: object) -> None
 def test_audit_command_prints_what_the_console_did(libvirtd: str, vm_factory: MakeVm) -> None:
     import asyncio
 
-    from limen_tui.config import Settings
-    from limen_tui.fleet import Fleet
+    from limen_tui.config.settings import Settings
+    from limen_tui.fleet.host import Fleet
+    from limen_tui.fleet.operations import audit_to
     from limen_tui.model import LinkState
-    from limen_tui.operations import audit_to
     from limen_tui.store.audit import AuditLog
     from tests.ui.helpers import wait_for
 

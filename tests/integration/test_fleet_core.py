@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from limen_tui.config import Settings
-from limen_tui.fleet import (
+from limen_tui.config.settings import Settings
+from limen_tui.fleet.host import (
     DomainEventArrived,
     DomainsRefreshed,
     FleetUpdate,

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from limen_tui.config import Settings
+from limen_tui.config.hosts import HostEntry, HostsConfig
+from limen_tui.config.settings import Settings
 from limen_tui.demo import write_fleet
-from limen_tui.hosts.config import HostEntry, HostsConfig
 from limen_tui.hosts.monitor import HealthSettings
 from limen_tui.hosts.ssh import SshSettings, SshTarget
 from limen_tui.model import LinkState

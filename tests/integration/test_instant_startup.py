@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from limen_tui.config import Settings
+from limen_tui.config.settings import Settings
 from limen_tui.model import LinkState
 from limen_tui.store.cache import Cache
 from limen_tui.ui.app import LimenApp

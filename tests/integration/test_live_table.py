@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from textual.coordinate import Coordinate
 
-from limen_tui.config import Settings
+from limen_tui.config.settings import Settings
 from limen_tui.model import DomainRow, PowerState
 from limen_tui.ui.app import LimenApp
 from limen_tui.ui.widgets.event_log import EventLog

@@ -9,16 +9,16 @@ import libvirt
 import pytest
 from textual.widgets import TabbedContent
 
-from limen_tui.config import Settings
-from limen_tui.hosts.config import HostEntry, HostsConfig
+from limen_tui.config.hosts import HostEntry, HostsConfig
+from limen_tui.config.settings import Settings
 from limen_tui.hosts.monitor import HealthSettings
 from limen_tui.hosts.ssh import SshSettings, SshTarget
 from limen_tui.ui.app import LimenApp
 from limen_tui.ui.screens.confirm import ConfirmScreen
-from limen_tui.ui.screens.console import ConsoleScreen
+from limen_tui.ui.screens.serial_console import SerialConsoleScreen
 from limen_tui.ui.widgets.log_pane import LogPane
 from limen_tui.ui.widgets.vm_table import VmTable
-from limen_tui.virt.console import ConsoleBusy, SerialConsole
+from limen_tui.virt.serial_console import SerialConsole, SerialConsoleBusy
 from tests.conftest import MakeVm, Virsh
 from tests.harness.slow_proxy import SlowLibvirtProxy
 from tests.harness.sshd import SshServer
@@ -35,7 +35,7 @@ async def _select(app: LimenApp, name: str) -> None:
 
 
 def _texts(pane: LogPane) -> str:
-    return "\n".join(line.text for line in pane.buffer.snapshot())
+    return "\n".join(line.text for line in pane.buffer.copy())
 
 
 async def test_qemu_and_daemon_logs_of_this_machine(libvirtd: str, vm_factory: MakeVm) -> None:
@@ -98,15 +98,15 @@ async def test_serial_console_shows_boot_text_detaches_and_reports_busy(
     async with app.run_test(size=(120, 40)) as pilot:
         await _select(app, name)
         await pilot.press("c")
-        await wait_for(lambda: isinstance(app.screen, ConsoleScreen), limit=15)
+        await wait_for(lambda: isinstance(app.screen, SerialConsoleScreen), limit=15)
         screen = app.screen
-        assert isinstance(screen, ConsoleScreen) and screen.console is not None
+        assert isinstance(screen, SerialConsoleScreen) and screen.console is not None
 
         other = libvirt.open(libvirtd)
         try:
             dom = other.lookupByName(name)
             loop = asyncio.get_running_loop()
-            with pytest.raises(ConsoleBusy):
+            with pytest.raises(SerialConsoleBusy):
                 await asyncio.to_thread(
                     lambda: SerialConsole.attach(
                         dom, loop=loop, on_output=lambda _b: None, on_closed=lambda _r: None
@@ -121,7 +121,7 @@ async def test_serial_console_shows_boot_text_detaches_and_reports_busy(
             limit=30,
         )
         await pilot.press("ctrl+right_square_bracket")
-        await wait_for(lambda: not isinstance(app.screen, ConsoleScreen), limit=10)
+        await wait_for(lambda: not isinstance(app.screen, SerialConsoleScreen), limit=10)
 
         # Someone else holds it now: the console offers to take it over.
         holder = libvirt.open(libvirtd)
@@ -136,7 +136,9 @@ async def test_serial_console_shows_boot_text_detaches_and_reports_busy(
             await wait_for(lambda: isinstance(app.screen, ConfirmScreen), limit=15)
             await pilot.press("y")
             await wait_for(
-                lambda: isinstance(app.screen, ConsoleScreen) and app.screen.console is not None,
+                lambda: (
+                    isinstance(app.screen, SerialConsoleScreen) and app.screen.console is not None
+                ),
                 limit=15,
             )
             await wait_for(lambda: not held.attached, limit=10)  # taken over

@@ -15,8 +15,8 @@ from collections.abc import Iterator
 import libvirt
 import pytest
 
-from limen_tui.virt.console import ConsoleBusy, ConsoleError, SerialConsole
 from limen_tui.virt.eventloop import ensure_event_loop
+from limen_tui.virt.serial_console import SerialConsole, SerialConsoleBusy, SerialConsoleError
 from limen_tui.virt.terminal import Terminal
 from tests.conftest import MakeVm
 
@@ -146,7 +146,7 @@ async def test_busy_then_take_over_then_detach_frees_it(
     dom, holder = await boot_attached(conn, vm_factory, "busy", first)
     await first.wait_for(b"SeaBIOS")
 
-    with pytest.raises(ConsoleBusy, match="in use by another client; take it over"):
+    with pytest.raises(SerialConsoleBusy, match="in use by another client; take it over"):
         await attach(dom, second)
 
     taker = await attach(dom, second, force=True)
@@ -175,6 +175,6 @@ async def test_the_vm_stopping_ends_the_console(
     assert watcher.closed == [f"the console of {dom.name()} ended (the VM stopped)"]
     await asyncio.to_thread(console.detach)
 
-    with pytest.raises(ConsoleError, match="cannot open the console") as refused:
+    with pytest.raises(SerialConsoleError, match="cannot open the console") as refused:
         await attach(dom, Watcher())
-    assert not isinstance(refused.value, ConsoleBusy)
+    assert not isinstance(refused.value, SerialConsoleBusy)

@@ -148,7 +148,7 @@ def test_tree_of_a_chain_and_a_branch_in_n_plus_two_calls(
     calls = CallCounter()
     tree = snapshot_tree(dom, calls=calls)
 
-    assert calls.snapshot() == {
+    assert calls.tally() == {
         "listAllSnapshots": 1,
         "snapshotGetXMLDesc": 4,
         "snapshotCurrent": 1,
@@ -168,7 +168,7 @@ def test_tree_of_a_chain_and_a_branch_in_n_plus_two_calls(
 def test_an_empty_tree_costs_one_call(conn: libvirt.virConnect, vm_factory: MakeVm) -> None:
     calls = CallCounter()
     assert snapshot_tree(conn.lookupByName(vm_factory("empty")), calls=calls) == []
-    assert calls.snapshot() == {"listAllSnapshots": 1}
+    assert calls.tally() == {"listAllSnapshots": 1}
 
 
 # ------------------------------------------------------------------------- revert
@@ -253,7 +253,7 @@ def test_duplicate_name_is_refused_before_libvirt(
     with pytest.raises(SnapshotRefused) as caught:
         create_snapshot(dom, "base", with_memory=False, calls=calls)
     assert explain(caught.value) == "this VM already has a snapshot named 'base'"
-    assert calls.snapshot() == {"snapshotListNames": 1}
+    assert calls.tally() == {"snapshotListNames": 1}
     # libvirt's own refusal, for comparison, reads the same once explained.
     raw = failure(
         lambda: dom.snapshotCreateXML("<domainsnapshot><name>base</name></domainsnapshot>")

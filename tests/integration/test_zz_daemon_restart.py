@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from limen_tui.config import Settings
+from limen_tui.config.settings import Settings
 from limen_tui.model import LinkState
 from limen_tui.ui.app import LimenApp
 from limen_tui.ui.widgets.host_bar import HostBar

@@ -53,7 +53,7 @@ def test_records_go_to_the_file_and_the_buffer_and_not_to_stderr(
     assert "a warning goes to the log" in text
     assert (tmp_path / "state").stat().st_mode & 0o777 == 0o700
 
-    lines = own.buffer.snapshot()
+    lines = own.buffer.copy()
     assert len(lines) == 5  # bounded; the traceback alone is several lines
     assert any(ln.text.endswith("RuntimeError: boom") and ln.level is Level.ERROR for ln in seen)
     hello = next(ln for ln in seen if "hello" in ln.text)

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from limen_tui.fleet.operations import OpState
 from limen_tui.model import PowerState
-from limen_tui.operations import OpState
 from limen_tui.ui.screens.confirm import ConfirmScreen, TypeNameToDeleteScreen
 from limen_tui.ui.widgets.operations import OperationsPane
 from limen_tui.ui.widgets.vm_table import VmTable
@@ -190,8 +190,8 @@ async def test_create_form_refuses_bad_input_in_plain_words_and_creates_nothing(
 
 
 async def test_keys_remapped_in_the_config_take_effect() -> None:
-    from limen_tui.cli import demo_uri
-    from limen_tui.config import Settings
+    from limen_tui.config.settings import Settings
+    from limen_tui.demo import demo_uri
     from limen_tui.ui.app import LimenApp
 
     app = LimenApp(

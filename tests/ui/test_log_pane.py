@@ -25,7 +25,7 @@ async def test_lines_from_hosts_are_shown_literally() -> None:
     async with app.run_test(size=(100, 20)):
         pane = app.query_one(LogPane)
         pane.add_lines([b"[bold]not bold[/bold] \x1b[31mred?\x1b[0m \xff end"])
-        (line,) = pane.buffer.snapshot()
+        (line,) = pane.buffer.copy()
         assert "[bold]not bold[/bold]" in line.text
         assert "\x1b" not in line.text and "red?" in line.text  # dropped, never obeyed
         assert "\ufffd" in line.text  # invalid UTF-8 replaced, not dropped
@@ -64,7 +64,7 @@ async def test_buffer_stays_bounded_under_a_flood(tmp_path: Path) -> None:
         pane = app.query_one(LogPane)
         for start in range(0, 100_000, 5_000):
             pane.add_lines(f"line {i}" for i in range(start, start + 5_000))
-        assert len(pane.buffer) == 50 and pane.buffer.snapshot()[-1].text == "line 99999"
+        assert len(pane.buffer) == 50 and pane.buffer.copy()[-1].text == "line 99999"
         target = tmp_path / "saved.txt"
         await pilot.press("ctrl+s", "ctrl+u", *str(target), "enter")
         await wait_for(lambda: target.exists())

@@ -14,8 +14,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from limen_tui.model import human_bytes
 from limen_tui.ui import text as fmt
-from limen_tui.units import human_bytes
 
 if TYPE_CHECKING:
     from limen_tui.ui.app import LimenApp
@@ -30,7 +30,7 @@ def diagnostics(app: LimenApp) -> Group:
     calls.add_column("last tick", justify="right")
     if app.fleet is not None:
         for key, session in app.fleet.sessions.items():
-            tally = session.calls.snapshot()
+            tally = session.calls.tally()
             last = session.status.calls_last_tick
             first = True
             for kind, n in sorted(tally.items(), key=lambda kv: -kv[1]):

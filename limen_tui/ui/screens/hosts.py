@@ -18,12 +18,11 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Static
 
-from limen_tui.fleet import HostOverview
-from limen_tui.model import HostStatus, PowerState
+from limen_tui.fleet.host import HostOverview
+from limen_tui.model import HostStatus, PowerState, human_bytes
 from limen_tui.ui import text as fmt
 from limen_tui.ui.health_view import gauges, summary
 from limen_tui.ui.widgets.host_bar import LINK_STYLE
-from limen_tui.units import human_bytes
 from limen_tui.virt.connection import describe_error
 
 if TYPE_CHECKING:

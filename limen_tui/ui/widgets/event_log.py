@@ -28,7 +28,7 @@ class EventLog(LogPane):
 
     @property
     def lines(self) -> list[str]:
-        return [ln.text for ln in self.buffer.snapshot()]
+        return [ln.text for ln in self.buffer.copy()]
 
     def add_event(self, event: DomainEvent, *, show_host: bool) -> None:
         level = (

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import DataTable
 
-from limen_tui.operations import Operation, OpState
+from limen_tui.fleet.operations import Operation, OpState
 from limen_tui.ui import text as fmt
 
 STATE_STYLE = {

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from limen_tui.virt.console import DETACH_KEY
-from limen_tui.virt.console_keys import DETACH_KEY_NAME, key_bytes
+from limen_tui.virt.serial_console import DETACH_KEY
+from limen_tui.virt.serial_keys import DETACH_KEY_NAME, key_bytes
 from limen_tui.virt.terminal import Span, Terminal
 
 SEABIOS = (

@@ -14,8 +14,8 @@ from textual.widgets import Static
 
 from limen_tui.model import DomainRow
 from limen_tui.ui import text as fmt
-from limen_tui.virt.console import SerialConsole
-from limen_tui.virt.console_keys import DETACH_KEY_NAME, key_bytes
+from limen_tui.virt.serial_console import SerialConsole
+from limen_tui.virt.serial_keys import DETACH_KEY_NAME, key_bytes
 from limen_tui.virt.terminal import Terminal
 
 if TYPE_CHECKING:
@@ -25,13 +25,13 @@ REPAINT_SECONDS = 0.05
 """Console output comes in many tiny chunks; the screen is redrawn at most this often."""
 
 
-class ConsoleScreen(Screen[None]):
+class SerialConsoleScreen(Screen[None]):
     """Attached to one VM's serial console; only one writer: a busy console offers take-over."""
 
     DEFAULT_CSS = """
-    ConsoleScreen { background: black; }
-    ConsoleScreen #term { height: 1fr; color: white; background: black; }
-    ConsoleScreen #bar { height: 1; background: $primary-background; }
+    SerialConsoleScreen { background: black; }
+    SerialConsoleScreen #term { height: 1fr; color: white; background: black; }
+    SerialConsoleScreen #bar { height: 1; background: $primary-background; }
     """
 
     def __init__(self, row: DomainRow, *, force: bool = False) -> None:
@@ -65,7 +65,7 @@ class ConsoleScreen(Screen[None]):
     async def attach(self) -> None:
         """Attach before the screen is shown (blocking part in the host's workers).
 
-        Raises ConsoleBusy when another client holds the console and this is no take-over.
+        Raises SerialConsoleBusy when another client holds the console and this is no take-over.
         """
         fleet = self.limen.fleet
         if fleet is None or self.row.host not in fleet.sessions:

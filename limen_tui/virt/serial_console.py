@@ -3,7 +3,7 @@
 `SerialConsole.attach` opens the console on a non-blocking stream (a blocking RPC: call it in
 the host's worker), then bytes flow through a `StreamPump` on the libvirt event thread to
 the consumer's loop. One client at a time may hold a console: a second attach fails with
-`ConsoleBusy`, and the UI may offer to take it over (`force=True`), which ends the other
+`SerialConsoleBusy`, and the UI may offer to take it over (`force=True`), which ends the other
 client's session (it sees its stream fail).
 
 The detach key is Ctrl+] (0x1d), as in virsh; the UI watches for it in what the operator
@@ -26,11 +26,11 @@ DETACH_KEY = b"\x1d"
 TAKEN_OVER_HINT = "another client may have taken the console over"
 
 
-class ConsoleError(Exception):
+class SerialConsoleError(Exception):
     """The console could not be opened, in libvirt's words."""
 
 
-class ConsoleBusy(ConsoleError):
+class SerialConsoleBusy(SerialConsoleError):
     """Another client holds the console; attaching with force=True takes it over."""
 
 
@@ -63,8 +63,8 @@ class SerialConsole:
     ) -> SerialConsole:
         """Open `dom`'s console (its first one unless `device` names an alias).
 
-        Blocking: call it in a worker. Raises ConsoleBusy if another client holds it and
-        `force` is false, ConsoleError for anything else (not running, no console).
+        Blocking: call it in a worker. Raises SerialConsoleBusy if another client holds it and
+        `force` is false, SerialConsoleError for anything else (not running, no console).
         """
         name = dom.name()
         stream = dom.connect().newStream(libvirt.VIR_STREAM_NONBLOCK)
@@ -73,10 +73,12 @@ class SerialConsole:
             dom.openConsole(device, stream, flags)
         except libvirt.libvirtError as exc:
             if _is_busy(exc):
-                raise ConsoleBusy(
+                raise SerialConsoleBusy(
                     f"the console of {name} is in use by another client; take it over?"
                 ) from exc
-            raise ConsoleError(f"cannot open the console of {name}: {describe_error(exc)}") from exc
+            raise SerialConsoleError(
+                f"cannot open the console of {name}: {describe_error(exc)}"
+            ) from exc
 
         def closed(reason: str) -> None:
             # Observed with QEMU: the VM stopping ends the stream cleanly; another client

@@ -26,7 +26,7 @@ def core_modules() -> list[str]:
 
 def test_the_core_is_everything_but_ui() -> None:
     names = core_modules()
-    assert "limen_tui.fleet" in names and "limen_tui.hosts.ssh" in names
+    assert "limen_tui.fleet.host" in names and "limen_tui.hosts.ssh" in names
     assert "limen_tui.logs.follow_file" in names and "limen_tui.store.cache" in names
     assert not any(n.startswith("limen_tui.ui") for n in names)
 

@@ -9,8 +9,8 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
 
+from limen_tui.model import human_bytes
 from limen_tui.store.cache import Cache, CacheStats
-from limen_tui.units import human_bytes
 
 
 def parser() -> argparse.ArgumentParser:

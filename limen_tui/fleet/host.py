@@ -19,16 +19,16 @@ from typing import TypeVar
 
 import libvirt
 
-from limen_tui.config import Settings
-from limen_tui.model import DomainEvent, DomainRow, HostFacts, HostStatus, LinkState, PowerState
-from limen_tui.operations import (
+from limen_tui.config.settings import Settings
+from limen_tui.fleet.last_known import facts_from_json, facts_to_json, rows_from_json, rows_to_json
+from limen_tui.fleet.operations import (
     AuditSink,
     BatchSummary,
     Operation,
     OpState,
     next_batch_id,
 )
-from limen_tui.snapshot_io import facts_from_json, facts_to_json, rows_from_json, rows_to_json
+from limen_tui.model import DomainEvent, DomainRow, HostFacts, HostStatus, LinkState, PowerState
 from limen_tui.store.cache import Cache
 from limen_tui.store.history import MetricHistory
 from limen_tui.virt.actions import ACTIONS, ActionRefused
@@ -58,7 +58,7 @@ from limen_tui.virt.host_info import (
     storage_pools,
 )
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("limen_tui.fleet")  # one name for the whole fleet in the own log
 T = TypeVar("T")
 
 # One thread writes the audit log for every host, so records keep the order they finished in.

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 from urllib.parse import urlsplit
 
-from limen_tui.hosts.config import HostsConfig
+from limen_tui.config.hosts import HostsConfig
 from limen_tui.hosts.monitor import HealthMonitor, HealthSettings, PublishHealth
 from limen_tui.hosts.ssh import SshLink, SshSettings
 

@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from limen_tui.config_file import ConfigError, _line_of
+from limen_tui.config.file import ConfigError, _line_of
 from limen_tui.hosts.monitor import HealthSettings
 from limen_tui.hosts.ssh import SshSettings, SshTarget
 from limen_tui.hosts.thresholds import Limits, Thresholds

@@ -10,11 +10,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from limen_tui.config import Settings
+from limen_tui.config.settings import Settings
 from limen_tui.paths import config_dir
 
 if TYPE_CHECKING:
-    from limen_tui.hosts.config import HostsConfig
+    from limen_tui.config.hosts import HostsConfig
 
 # [console] keys and the Settings field each sets.
 CONSOLE_KEYS: dict[str, type] = {
@@ -120,7 +120,7 @@ def parse(data: dict[str, Any], text: str, file: Path) -> FileConfig:
             raise ConfigError(f"{where(key, 'console')}: {key} must be more than 0")
         changes[key] = kind(value)
     changes.update(_cache_section(cache, where))
-    from limen_tui.ui_keys import BINDING_IDS  # plain data, no Textual
+    from limen_tui.fleet.action_keys import BINDING_IDS  # plain data, no Textual
 
     keymap: dict[str, str] = {}
     for key, value in keys.items():
@@ -135,7 +135,7 @@ def parse(data: dict[str, Any], text: str, file: Path) -> FileConfig:
     clash = _clashes(keymap)
     if clash:
         raise ConfigError(f"{file}: {clash}")
-    from limen_tui.hosts.config import parse as parse_hosts  # it imports this module
+    from limen_tui.config.hosts import parse as parse_hosts  # it imports this module
 
     hosts = parse_hosts(data, text, file) if {"hosts", "health", "ssh"} & set(data) else None
     return FileConfig(dataclasses.replace(Settings(), **changes), keymap, file, hosts)
@@ -175,7 +175,7 @@ def _cache_section(cache: dict[str, Any], where: Callable[..., str]) -> dict[str
 
 
 def _clashes(keymap: dict[str, str]) -> str | None:
-    from limen_tui.ui_keys import DEFAULT_KEYS
+    from limen_tui.fleet.action_keys import DEFAULT_KEYS
 
     final = {**DEFAULT_KEYS, **keymap}
     seen: dict[str, str] = {}

@@ -12,14 +12,14 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from limen_tui import config_file
-from limen_tui.hosts.config import HostEntry, HostsConfig
+from limen_tui.config import file as config_file
+from limen_tui.config.hosts import HostEntry, HostsConfig
 from limen_tui.hosts.health import HealthSample
 from limen_tui.hosts.local import LocalSampler
 from limen_tui.hosts.remote import RemoteHealthStream
 from limen_tui.hosts.ssh import SshLink
 from limen_tui.hosts.thresholds import judge
-from limen_tui.units import human_bytes
+from limen_tui.model import human_bytes
 
 
 def parser() -> argparse.ArgumentParser:

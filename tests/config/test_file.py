@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from limen_tui.config_file import ConfigError, load
+from limen_tui.config.file import ConfigError, load
 
 
 def write(tmp_path: Path, text: str) -> Path:

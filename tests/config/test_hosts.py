@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from limen_tui.config_file import ConfigError
-from limen_tui.hosts.config import HostsConfig, parse
+from limen_tui.config.file import ConfigError
+from limen_tui.config.hosts import HostsConfig, parse
 from limen_tui.hosts.thresholds import Limits
 
 FILE = Path("/etc/limen/config.toml")

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from limen_tui.model import DomainRow, PowerState
+from limen_tui.model import DomainRow, PowerState, human_bytes
 from limen_tui.ui.columns import columns_for, matches
 from limen_tui.ui.text import literal, pair, printable
-from limen_tui.units import human_bytes
 
 
 def row(

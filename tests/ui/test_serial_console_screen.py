@@ -165,7 +165,7 @@ async def test_diagnostics_show_calls_and_cache_counters() -> None:
 
 
 async def test_layout_choices_persist_between_runs() -> None:
-    from limen_tui import ui_state
+    from limen_tui.ui import saved_layout as ui_state
 
     app = injected_app()
     async with app.run_test(size=(120, 40)) as pilot:

@@ -1,0 +1,32 @@
+"""The `limen-tui` command: dispatch to one module per subcommand (imported only when used)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if args[:1] == ["list"]:
+            from limen_tui.cli.list import run_list
+
+            return run_list(args[1:])
+        if args[:1] == ["health"]:
+            from limen_tui.cli.health import run_health
+
+            return run_health(args[1:])
+        if args[:1] == ["cache"]:
+            from limen_tui.cli.cache import run_cache
+
+            return run_cache(args[1:])
+        if args[:1] == ["audit"]:
+            from limen_tui.cli.audit import run_audit
+
+            return run_audit(args[1:])
+        from limen_tui.cli.console import run_console
+
+        return run_console(args)
+    except KeyboardInterrupt:
+        return 130
