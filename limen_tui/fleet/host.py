@@ -20,6 +20,7 @@ from typing import TypeVar
 import libvirt
 
 from limen_tui.config.settings import Settings
+from limen_tui.fleet.cache_policy import invalidated_by_action, invalidated_by_event
 from limen_tui.fleet.last_known import facts_from_json, facts_to_json, rows_from_json, rows_to_json
 from limen_tui.fleet.operations import (
     AuditSink,
@@ -29,6 +30,7 @@ from limen_tui.fleet.operations import (
     next_batch_id,
 )
 from limen_tui.model import DomainEvent, DomainRow, HostFacts, HostStatus, LinkState, PowerState
+from limen_tui.model.devices import Devices, parse_devices
 from limen_tui.store.cache import Cache
 from limen_tui.store.history import MetricHistory
 from limen_tui.virt.actions import ACTIONS, ActionRefused
@@ -40,12 +42,6 @@ from limen_tui.virt.connection import (
     describe_error,
     open_connection,
     read_facts,
-)
-from limen_tui.virt.domain_xml import (
-    Devices,
-    invalidated_by_action,
-    invalidated_by_event,
-    parse_devices,
 )
 from limen_tui.virt.eventloop import ensure_event_loop, nudge
 from limen_tui.virt.events import subscribe

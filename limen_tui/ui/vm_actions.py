@@ -12,6 +12,7 @@ from textual.app import App
 from limen_tui.fleet.action_keys import ACTION_KEYS
 from limen_tui.fleet.operations import Operation, OpState
 from limen_tui.model import DomainRow
+from limen_tui.model.vm_spec import VmSpec
 from limen_tui.ui import text as fmt
 from limen_tui.ui.screens.action_menu import ActionMenu
 from limen_tui.ui.screens.ask import AskScreen, check_count, check_vm_name
@@ -21,7 +22,6 @@ from limen_tui.ui.widgets.vm_table import VmTable
 from limen_tui.virt.actions import ACTIONS, VM_MENU
 from limen_tui.virt.clone import clone_vm
 from limen_tui.virt.provision import create_vm
-from limen_tui.virt.vmspec import VmSpec
 
 if TYPE_CHECKING:
     from limen_tui.fleet.host import Fleet, HostSession

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 import libvirt
 
+from limen_tui.model.vm_spec import check_name
 from limen_tui.virt.connection import describe_error
 from limen_tui.virt.provision import DiskSource, volume_xml
 from limen_tui.virt.transaction import (
@@ -29,7 +30,7 @@ from limen_tui.virt.transaction import (
     refuse,
     undefine_domain,
 )
-from limen_tui.virt.vmspec import check_name, check_name_free
+from limen_tui.virt.vmspec import check_name_free
 
 STEP_DEFINE = "define domain"
 

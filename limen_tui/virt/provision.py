@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import libvirt
 
+from limen_tui.model.vm_spec import NIC_ETHERNET, NIC_USER, VmSpec, check_name
 from limen_tui.virt.connection import describe_error
 from limen_tui.virt.transaction import (
     ProvisionError,
@@ -23,11 +24,7 @@ from limen_tui.virt.transaction import (
     undefine_domain,
 )
 from limen_tui.virt.vmspec import (
-    NIC_ETHERNET,
-    NIC_USER,
     GuestTarget,
-    VmSpec,
-    check_name,
     guest_target,
     validate,
     validate_with_target,

@@ -20,9 +20,6 @@ import libvirt
 from limen_tui.virt.connection import describe_error
 from limen_tui.virt.stream_pump import READ_SIZE, StreamPump
 
-DETACH_KEY = b"\x1d"
-"""Ctrl+]: leaves the console, as in virsh."""
-
 TAKEN_OVER_HINT = "another client may have taken the console over"
 
 

@@ -7,10 +7,10 @@ from collections.abc import Callable
 import pytest
 
 from limen_tui.config.settings import Settings
+from limen_tui.fleet.cache_policy import invalidated_by_action, invalidated_by_event
 from limen_tui.fleet.host import Fleet, FleetUpdate
 from limen_tui.model import LinkState
 from limen_tui.store.cache import Cache
-from limen_tui.virt.domain_xml import invalidated_by_action, invalidated_by_event
 from tests.conftest import MakeVm, Virsh
 from tests.ui.helpers import wait_for
 

@@ -15,9 +15,9 @@ from collections.abc import Iterator
 import libvirt
 import pytest
 
+from limen_tui.terminal.vt100 import Terminal
 from limen_tui.virt.eventloop import ensure_event_loop
 from limen_tui.virt.serial_console import SerialConsole, SerialConsoleBusy, SerialConsoleError
-from limen_tui.virt.terminal import Terminal
 from tests.conftest import MakeVm
 
 WAIT = 30.0  # TCG is slow on a busy machine; nothing here sleeps, this only bounds a wait

@@ -9,9 +9,9 @@ from pathlib import Path
 import libvirt
 import pytest
 
+from limen_tui.model.snapshot import SnapshotInfo
 from limen_tui.virt.calls import CallCounter
 from limen_tui.virt.snapshots import (
-    SnapshotInfo,
     SnapshotRefused,
     create_snapshot,
     delete_snapshot,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from limen_tui.virt.domain_xml import parse_devices, tunnel_command
+from limen_tui.model.devices import parse_devices, tunnel_command
 
 XML = """<domain type='kvm'><name>web</name><description>front end</description><devices>
 <disk type='file' device='disk'><driver name='qemu' type='qcow2'/>

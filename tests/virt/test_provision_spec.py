@@ -8,6 +8,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
+from limen_tui.model.vm_spec import MAX_NAME_CHARS
 from limen_tui.virt.clone import clone_domain_xml, copy_step
 from limen_tui.virt.provision import (
     NIC_ETHERNET,
@@ -21,7 +22,6 @@ from limen_tui.virt.provision import (
     volume_xml,
 )
 from limen_tui.virt.transaction import InjectedFailure, ProvisionError, Transaction
-from limen_tui.virt.vmspec import MAX_NAME_CHARS
 
 # ------------------------------------------------------------------------- names
 

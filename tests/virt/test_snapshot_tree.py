@@ -8,13 +8,11 @@ from typing import Any
 import libvirt
 import pytest
 
+from limen_tui.model.snapshot import MAX_NAME_BYTES, SnapshotInfo, name_problem
 from limen_tui.virt.snapshots import (
-    MAX_NAME_BYTES,
-    SnapshotInfo,
     SnapshotRefused,
     create_snapshot,
     explain,
-    name_problem,
     parse_snapshot_xml,
     snapshot_xml,
     tree_from_xml,

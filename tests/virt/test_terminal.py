@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from limen_tui.virt.serial_console import DETACH_KEY
-from limen_tui.virt.serial_keys import DETACH_KEY_NAME, key_bytes
-from limen_tui.virt.terminal import Span, Terminal
+from limen_tui.terminal.keys import DETACH_KEY, DETACH_KEY_NAME, key_bytes
+from limen_tui.terminal.vt100 import Span, Terminal
 
 SEABIOS = (
     b"\x1bc\x1b[?7l\x1b[2J\x1b[0mSeaBIOS (version 1.16.2)\r\n"

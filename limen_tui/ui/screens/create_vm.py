@@ -16,9 +16,10 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Select, Static
 
 from limen_tui.fleet.host import HostSession
+from limen_tui.model.vm_spec import NIC_ETHERNET, NIC_USER, VmSpec
 from limen_tui.ui import text as fmt
 from limen_tui.virt.connection import describe_error
-from limen_tui.virt.vmspec import NIC_ETHERNET, NIC_USER, VmSpec, validate
+from limen_tui.virt.vmspec import validate
 
 NO_NIC = "(no network)"
 

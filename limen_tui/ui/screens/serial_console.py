@@ -13,10 +13,10 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from limen_tui.model import DomainRow
+from limen_tui.terminal.keys import DETACH_KEY_NAME, key_bytes
+from limen_tui.terminal.vt100 import Terminal
 from limen_tui.ui import text as fmt
 from limen_tui.virt.serial_console import SerialConsole
-from limen_tui.virt.serial_keys import DETACH_KEY_NAME, key_bytes
-from limen_tui.virt.terminal import Terminal
 
 if TYPE_CHECKING:
     from limen_tui.ui.app import LimenApp

@@ -13,10 +13,11 @@ from textual.screen import ModalScreen
 from textual.widgets import Checkbox, DataTable, Footer, Input, Label, Static
 
 from limen_tui.model import DomainRow
+from limen_tui.model.snapshot import SnapshotInfo, name_problem
 from limen_tui.ui import text as fmt
 from limen_tui.ui.screens.confirm import ConfirmScreen
 from limen_tui.virt.connection import describe_error
-from limen_tui.virt.snapshots import SnapshotInfo, name_problem, snapshot_tree
+from limen_tui.virt.snapshots import snapshot_tree
 
 if TYPE_CHECKING:
     from limen_tui.ui.app import LimenApp

@@ -9,9 +9,9 @@ from rich.text import Text
 from textual.widgets import Static
 
 from limen_tui.model import DomainRow
+from limen_tui.model.devices import Devices, tunnel_command
 from limen_tui.ui import text as fmt
 from limen_tui.ui.columns import STATE_STYLE
-from limen_tui.virt.domain_xml import Devices, tunnel_command
 
 SPARKS = "▁▂▃▄▅▆▇█"
 

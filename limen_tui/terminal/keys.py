@@ -7,6 +7,8 @@ iPXE expect.
 
 from __future__ import annotations
 
+DETACH_KEY = b"\x1d"
+"""Ctrl+]: the byte that leaves the serial console, as virsh console uses it."""
 DETACH_KEY_NAME = "ctrl+right_square_bracket"
 """Ctrl+] as the UI names it; the console's DETACH_KEY (0x1d) as a key press."""
 

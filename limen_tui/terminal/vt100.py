@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import pyte
 
-from limen_tui.virt.serial_console import DETACH_KEY
+from limen_tui.terminal.keys import DETACH_KEY
 
 __all__ = ["DETACH_KEY", "Span", "Terminal"]
 

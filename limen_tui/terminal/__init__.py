@@ -1,0 +1,1 @@
+"""The serial console's terminal: a VT100 screen (pyte) and key presses as bytes. Pure."""
