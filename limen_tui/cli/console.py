@@ -7,6 +7,7 @@ import logging
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
+from pathlib import Path
 
 from limen_tui import __version__
 from limen_tui.cli.common import (
@@ -17,6 +18,35 @@ from limen_tui.cli.common import (
     resolve,
 )
 from limen_tui.config import file as config_file
+from limen_tui.config.bounds import CONSOLE_BOUNDS, check_number
+from limen_tui.fleet.action_keys import DEFAULT_KEYS
+from limen_tui.store.cache import DEFAULT_TTLS
+
+RESERVED_KEYS: dict[str, str] = {
+    "q": "Quit",
+    "question_mark": "Help",
+    "slash": "Filter",
+    "escape": "Clear filter",
+    "s": "Sort",
+    "S": "Reverse sort",
+    "d": "Details",
+    "e": "Events",
+    "w": "Operations",
+    "g": "Next log",
+    "c": "Serial console",
+    "V": "virt-viewer",
+    "t": "Table",
+    "i": "Diagnostics",
+    "H": "Hosts",
+    "right_square_bracket": "Next host",
+    "left_square_bracket": "Previous host",
+    "L": "Logs below/beside",
+    "z": "Maximise pane",
+    "colon": "Command line",
+    "ctrl+p": "Palette",
+    "ctrl+c": "Quit",
+}
+"""The main screen's built-in keys -> what each does: [keys] may not give one to an action."""
 
 
 def console_parser() -> argparse.ArgumentParser:
@@ -39,13 +69,29 @@ def console_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def load_config(path: Path | None) -> config_file.FileConfig:
+    """The config file, checked against the action registry and the built-in keys."""
+    return config_file.load(
+        path,
+        required=path is not None,
+        bindings=DEFAULT_KEYS,
+        reserved=RESERVED_KEYS,
+        cache_kinds=DEFAULT_TTLS,
+    )
+
+
 def run_console(argv: Sequence[str]) -> int:
     args = console_parser().parse_args(argv)
-    if args.interval is not None and args.interval <= 0:
-        print("limen-tui: --interval must be more than 0 seconds", file=sys.stderr)
-        return EXIT_UNREACHABLE
+    for option, value, setting in (
+        ("--interval", args.interval, "refresh_interval"),
+        ("--timeout", args.timeout, "connect_timeout"),
+    ):
+        reason = None if value is None else check_number(value, CONSOLE_BOUNDS[setting])
+        if reason is not None:
+            print(f"limen-tui: {option}: {reason}", file=sys.stderr)
+            return EXIT_UNREACHABLE
     try:
-        file_config = config_file.load(args.config, required=args.config is not None)
+        file_config = load_config(args.config)
     except config_file.ConfigError as exc:
         print(f"limen-tui: {exc}", file=sys.stderr)
         return EXIT_UNREACHABLE

@@ -12,6 +12,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from limen_tui.cli.console import load_config
 from limen_tui.config import file as config_file
 from limen_tui.config.hosts import HostEntry, HostsConfig
 from limen_tui.hosts.health import HealthSample
@@ -92,7 +93,7 @@ def _pct(v: float | None) -> str:
 def run_health(argv: Sequence[str]) -> int:
     args = parser().parse_args(argv)
     try:
-        file_config = config_file.load(args.config, required=args.config is not None)
+        file_config = load_config(args.config)
     except config_file.ConfigError as exc:
         print(f"limen-tui health: {exc}", file=sys.stderr)
         return 2

@@ -8,11 +8,24 @@ import pytest
 
 from limen_tui.config.file import ConfigError, load
 
+# What the layers above config know; config is handed them, never imports them.
+BINDINGS = {"start": "o", "shutdown": "h", "pause": "p", "delete": "D"}
+RESERVED = {"q": "Quit", "slash": "Filter", "question_mark": "Help"}
+CACHE_KINDS = ("domain_xml", "fleet")
+
 
 def write(tmp_path: Path, text: str) -> Path:
     path = tmp_path / "config.toml"
     path.write_text(text)
     return path
+
+
+def refusal(tmp_path: Path, text: str) -> str:
+    """The sentence the operator reads for a config file holding `text`."""
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as caught:
+        load(path, required=True, bindings=BINDINGS, reserved=RESERVED, cache_kinds=CACHE_KINDS)
+    return str(caught.value).replace(str(path), "config.toml")
 
 
 def test_settings_and_keys_are_read(tmp_path: Path) -> None:
@@ -46,10 +59,9 @@ def test_missing_default_file_is_fine_but_a_named_one_is_not(tmp_path: Path) -> 
     ],
 )
 def test_mistakes_name_the_file_line_and_key(tmp_path: Path, text: str, words: list[str]) -> None:
-    with pytest.raises(ConfigError) as caught:
-        load(write(tmp_path, text), required=True)
+    message = refusal(tmp_path, text)
     for word in words:
-        assert word in str(caught.value)
+        assert word in message
 
 
 def test_cache_section(tmp_path: Path) -> None:
@@ -59,3 +71,119 @@ def test_cache_section(tmp_path: Path) -> None:
     settings = load(path, required=True).settings
     assert settings.cache_max_mb == 20.0 and settings.history_retention_s == 600.0
     assert settings.cache_ttls == {"domain_xml": 30.0}
+
+
+@pytest.mark.parametrize(
+    "text, sentence",
+    [
+        (
+            "[console]\nrefresh_intervall = 2\n",
+            "config.toml, line 2: unknown key 'refresh_intervall' in [console]; "
+            "did you mean 'refresh_interval'?",
+        ),
+        (
+            "[console]\nreadonly = true\n\n[consol]\n",
+            "config.toml, line 4: unknown section 'consol'; did you mean 'console'?",
+        ),
+        (
+            "[cache]\nmax_mbb = 5\n",
+            "config.toml, line 2: unknown key 'max_mbb' in [cache]; did you mean 'max_mb'?",
+        ),
+        (
+            "[cache]\nmax_mb = 5\n[cache.ttl]\nfleet = 60\ndomain_xlm = 5\n",
+            "config.toml, line 5: unknown kind 'domain_xlm' in [cache.ttl]; "
+            "did you mean 'domain_xml'?",
+        ),
+        (
+            "[keys]\nstart = 'o'\nshutdwon = 'x'\n",
+            "config.toml, line 3: unknown action 'shutdwon' in [keys]; did you mean 'shutdown'?",
+        ),
+        (
+            "[keys]\nfly = 'x'\n",
+            "config.toml, line 2: unknown action 'fly' in [keys] "
+            "(known: delete, pause, shutdown, start)",
+        ),
+    ],
+)
+def test_an_unknown_key_is_named_with_the_nearest_known_one(
+    tmp_path: Path, text: str, sentence: str
+) -> None:
+    assert refusal(tmp_path, text) == sentence
+
+
+@pytest.mark.parametrize(
+    "text, sentence",
+    [
+        (
+            "[console]\nreadonly = 'yes'\n",
+            "config.toml, line 2: readonly must be true or false, not 'yes'",
+        ),
+        (
+            "[console]\nrefresh_interval = '2'\n",
+            "config.toml, line 2: refresh_interval must be a number, not '2'",
+        ),
+        (
+            "[console]\nevent_log_lines = 1.5\n",
+            "config.toml, line 2: event_log_lines must be int (a whole number), not 1.5",
+        ),
+        ("console = 3\n", "config.toml, line 1: console must be a [console] table"),
+        (
+            "[cache]\nttl = 5\n",
+            "config.toml, line 2: ttl must be a [cache.ttl] table of seconds per kind",
+        ),
+        ("[keys]\nstart = 5\n", 'config.toml, line 2: start must be a key name such as "o"'),
+    ],
+)
+def test_a_value_of_the_wrong_type_is_refused(tmp_path: Path, text: str, sentence: str) -> None:
+    assert refusal(tmp_path, text) == sentence
+
+
+@pytest.mark.parametrize(
+    "text, sentence",
+    [
+        (
+            "[console]\nrefresh_interval = nan\n",
+            "config.toml, line 2: refresh_interval must be a finite number, not nan",
+        ),
+        (
+            "[console]\nrefresh_interval = inf\n",
+            "config.toml, line 2: refresh_interval must be a finite number, not inf",
+        ),
+        (
+            "[console]\nrefresh_interval = 0.001\n",
+            "config.toml, line 2: refresh_interval must be at least 0.1 seconds, not 0.001",
+        ),
+        (
+            "[console]\ncall_timeout = 1e9\n",
+            "config.toml, line 2: call_timeout must be at most 600 seconds, not 1e+09",
+        ),
+        (
+            "[console]\nevent_log_lines = 5\n",
+            "config.toml, line 2: event_log_lines must be 10 or more, not 5",
+        ),
+        (
+            "[console]\nbulk_concurrency = 1000\n",
+            "config.toml, line 2: bulk_concurrency must be at most 64, not 1000",
+        ),
+        (
+            "[cache]\nmax_mb = -inf\n",
+            "config.toml, line 2: max_mb must be a finite number, not -inf",
+        ),
+        (
+            "[cache]\nhistory_retention_s = 5\n",
+            "config.toml, line 2: history_retention_s must be at least 60 seconds, not 5",
+        ),
+        (
+            "[cache.ttl]\nfleet = nan\n",
+            "config.toml, line 2: fleet must be a finite number, not nan",
+        ),
+    ],
+)
+def test_a_number_must_be_finite_and_sane(tmp_path: Path, text: str, sentence: str) -> None:
+    assert refusal(tmp_path, text) == sentence
+
+
+def test_a_toml_syntax_error_names_the_line(tmp_path: Path) -> None:
+    assert refusal(tmp_path, '[console]\nreadonly = true\nrefresh_interval = "2\n') == (
+        "config.toml, line 3: not valid TOML: Illegal character '\\n' (column 22)"
+    )

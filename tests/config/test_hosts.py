@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 
 import pytest
 
-from limen_tui.config.file import ConfigError
-from limen_tui.config.hosts import HostsConfig, parse
+from limen_tui.config.hosts import HostsConfig, read_hosts
+from limen_tui.config.toml_source import ConfigError, TomlSource
 from limen_tui.hosts.thresholds import Limits
 
 FILE = Path("/etc/limen/config.toml")
 
 
 def load(text: str) -> HostsConfig:
-    return parse(tomllib.loads(text), text, FILE)
+    return read_hosts(TomlSource.parse(text, FILE).root)
+
+
+def refusal(text: str) -> str:
+    """The sentence the operator reads, with the file's path shortened."""
+    with pytest.raises(ConfigError) as err:
+        load(text)
+    return str(err.value).replace(str(FILE), "config.toml")
 
 
 FULL = """\
@@ -118,3 +124,78 @@ def test_mistakes_are_named_by_file_and_line(text: str, expected: str) -> None:
         load(text)
     assert str(err.value).startswith(f"{FILE}, ")
     assert expected in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "sentence"),
+    [
+        (
+            "[health]\ninterval = 1\nintervall = 3\n",
+            "config.toml, line 3: unknown key 'intervall' in [health]; did you mean 'interval'?",
+        ),
+        (
+            "[ssh]\nkeepalive = 3\n",
+            "config.toml, line 2: unknown key 'keepalive' in [ssh]; "
+            "did you mean 'keepalive_interval'?",
+        ),
+        (
+            '[[hosts]]\nuri = "qemu:///system"\n\n[[hosts]]\nnmae = "b"\nuri = "test:///default"\n',
+            "config.toml, line 5: unknown key 'nmae' in [[hosts]]; did you mean 'name'?",
+        ),
+        (
+            '[[hosts]]\nuri = "qemu+ssh://x/system"\nssh = { user = "r", keyfile = "k" }\n',
+            "config.toml, line 3: unknown key 'keyfile' in a host's ssh; did you mean 'key'?",
+        ),
+        (
+            "[health]\nmemory = { warn = 70, critical = 90 }\n",
+            "config.toml, line 2: unknown key 'critical' in [health.memory]; did you mean 'crit'?",
+        ),
+    ],
+)
+def test_an_unknown_key_is_named_with_the_nearest_known_one(text: str, sentence: str) -> None:
+    assert refusal(text) == sentence
+
+
+@pytest.mark.parametrize(
+    ("text", "sentence"),
+    [
+        (
+            "[health]\ninterval = nan\n",
+            "config.toml, line 2: interval must be a finite number, not nan",
+        ),
+        (
+            "[health]\ninterval = 0.01\n",
+            "config.toml, line 2: interval must be at least 0.2 seconds, not 0.01",
+        ),
+        (
+            "[health]\ntimeout = inf\n",
+            "config.toml, line 2: timeout must be a finite number, not inf",
+        ),
+        (
+            "[health]\nhistory = 10000000\n",
+            "config.toml, line 2: history must be at most 100000, not 10000000",
+        ),
+        (
+            "[health]\ncpu = { warn = nan }\n",
+            "config.toml, line 2: cpu.warn must be a percentage from 1 to 100, not nan",
+        ),
+        (
+            "[ssh]\nkeepalive_interval = 0.001\n",
+            "config.toml, line 2: keepalive_interval must be at least 1 second, not 0.001",
+        ),
+        (
+            "[ssh]\nconnect_timeout = -inf\n",
+            "config.toml, line 2: connect_timeout must be a finite number, not -inf",
+        ),
+        (
+            '[health]\nalert_after = "5m"\n',
+            "config.toml, line 2: alert_after must be a number, not '5m'",
+        ),
+        (
+            '[[hosts]]\nuri = "qemu:///system"\nhealth = "no"\n',
+            "config.toml, line 3: health must be true or false, not 'no'",
+        ),
+    ],
+)
+def test_a_number_or_flag_of_the_wrong_kind_is_refused(text: str, sentence: str) -> None:
+    assert refusal(text) == sentence
