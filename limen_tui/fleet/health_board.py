@@ -1,4 +1,5 @@
-"""Health monitors for every host the console watches, and the SSH links they share with logs.
+"""TRANSITION, until the UI uses each Host's own health and SSH link: health monitors
+for every host the console watches, and the SSH links they share with logs.
 
 From the config file's [[hosts]]: psutil for this machine, a streamed /proc over the host's one
 SSH link for remote ones. Without a config file, the machine itself when a watched URI is local.
@@ -7,19 +8,10 @@ SSH link for remote ones. Without a config file, the machine itself when a watch
 from __future__ import annotations
 
 import asyncio
-from urllib.parse import urlsplit
 
 from limen_tui.config.hosts import HostsConfig
 from limen_tui.hosts.monitor import HealthMonitor, HealthSettings, PublishHealth
 from limen_tui.hosts.ssh import SshLink, SshSettings
-
-
-def is_local_uri(uri: str) -> bool:
-    """A libvirt URI served on this machine: no host part (qemu:///system, test:///...)."""
-    if not uri:
-        return True  # libvirt's default URI is local
-    parts = urlsplit(uri)
-    return not parts.hostname or parts.hostname in ("localhost", "127.0.0.1", "::1")
 
 
 class HealthBoard:

@@ -7,8 +7,8 @@ import itertools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any
 
+from limen_tui.model.action_params import ActionParams, NoParams, as_record
 from limen_tui.store.audit import AuditLog, AuditRecord
 
 
@@ -37,7 +37,7 @@ class Operation:
     uuid: str
     vm: str
     action: str
-    params: dict[str, Any] = field(default_factory=dict)
+    params: ActionParams = field(default_factory=NoParams)
     state: OpState = OpState.QUEUED
     queued_at: float = 0.0
     started_at: float | None = None
@@ -54,7 +54,7 @@ class Operation:
         uuid: str,
         vm: str,
         action: str,
-        params: dict[str, Any] | None = None,
+        params: ActionParams | None = None,
         *,
         batch: int | None = None,
     ) -> Operation:
@@ -64,7 +64,7 @@ class Operation:
             uuid,
             vm,
             action,
-            dict(params or {}),
+            params if params is not None else NoParams(),
             queued_at=time.time(),
             batch=batch,
         )
@@ -112,7 +112,7 @@ def audit_to(log: AuditLog) -> AuditSink:
 
     def write(op: Operation) -> None:
         outcome = _OUTCOME.get(op.state, "failed")  # timed out counts as failed, with its reason
-        params = {**op.params, "operation": op.id}
+        params = {**as_record(op.params), "operation": op.id}
         if op.batch is not None:
             params["batch"] = op.batch
         log.record(

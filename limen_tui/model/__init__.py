@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field, replace
+from typing import Literal
 
 
 class PowerState(enum.Enum):
@@ -152,6 +153,10 @@ class HostStatus:
     """When rows come from the cache (the last known fleet), the time they were saved."""
 
 
+EventKind = Literal["lifecycle", "reboot", "agent", "job", "metadata", "device"]
+"""Which of libvirt's domain event families an event belongs to."""
+
+
 @dataclass(frozen=True, slots=True)
 class DomainEvent:
     """One event libvirt reported for a domain, in words."""
@@ -160,7 +165,7 @@ class DomainEvent:
     host: str
     uuid: str
     name: str
-    kind: str
+    kind: EventKind
     event: str
     reason: str = ""
     state: PowerState | None = None

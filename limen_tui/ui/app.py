@@ -22,17 +22,17 @@ from textual.widgets import DataTable, Footer, Input, Static, TabbedContent, Tab
 from limen_tui import __version__
 from limen_tui.config.hosts import HostsConfig
 from limen_tui.config.settings import Settings
-from limen_tui.fleet.health_board import HealthBoard, is_local_uri
-from limen_tui.fleet.host import (
+from limen_tui.fleet.fleet import Fleet, is_local_uri
+from limen_tui.fleet.health_board import HealthBoard
+from limen_tui.fleet.operations import audit_to
+from limen_tui.fleet.updates import (
     BatchFinished,
     DomainEventArrived,
     DomainsRefreshed,
-    Fleet,
     FleetUpdate,
     HostStatusChanged,
     OperationChanged,
 )
-from limen_tui.fleet.operations import audit_to
 from limen_tui.hosts.monitor import (
     HealthAlertCleared,
     HealthAlertRaised,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.message import Message
 
-from limen_tui.fleet.host import (
+from limen_tui.fleet.updates import (
     BatchFinished,
     DomainEventArrived,
     DomainsRefreshed,

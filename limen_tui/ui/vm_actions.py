@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
-import libvirt
 from rich.text import Text
 from textual.app import App
 
 from limen_tui.fleet.action_keys import ACTION_KEYS
 from limen_tui.fleet.operations import Operation, OpState
+from limen_tui.fleet.registry import ACTIONS, VM_MENU
 from limen_tui.model import DomainRow
 from limen_tui.model.vm_spec import VmSpec
 from limen_tui.ui import text as fmt
@@ -19,12 +18,10 @@ from limen_tui.ui.screens.ask import AskScreen, check_count, check_vm_name
 from limen_tui.ui.screens.confirm import ConfirmScreen, DeleteAnswer, TypeNameToDeleteScreen
 from limen_tui.ui.screens.create_vm import CreateVmScreen
 from limen_tui.ui.widgets.vm_table import VmTable
-from limen_tui.virt.actions import ACTIONS, VM_MENU
-from limen_tui.virt.clone import clone_vm
-from limen_tui.virt.provision import create_vm
 
 if TYPE_CHECKING:
-    from limen_tui.fleet.host import Fleet, HostSession
+    from limen_tui.fleet.fleet import Fleet
+    from limen_tui.fleet.host import HostSession
 
 READONLY = "read-only session: nothing can be changed"
 
@@ -188,17 +185,7 @@ class VmActions(App[None]):
             if answer is None:
                 return
             spec, start = answer
-            op = Operation.new(
-                session.key, "", spec.name, "create", {**asdict(spec), "start": start}
-            )
-
-            def work(conn: libvirt.virConnect) -> str:
-                result = create_vm(conn, spec, start=start)
-                return f"created ({result.domain_type})" + (
-                    " and started" if result.started else ""
-                )
-
-            self.run_worker(session.perform_on_host(op, work), group="actions", exit_on_error=False)
+            self.run_worker(session.create_vm(spec, start), group="actions", exit_on_error=False)
 
         self.push_screen(CreateVmScreen(session), answered)
 
@@ -221,13 +208,7 @@ class VmActions(App[None]):
         def answered(new_name: str | None) -> None:
             if not new_name:
                 return
-            op = Operation.new(session.key, row.uuid, row.name, "clone", {"new_name": new_name})
-
-            def work(conn: libvirt.virConnect) -> str:
-                result = clone_vm(conn, row.name, new_name)
-                return f"cloned as {result.name} ({len(result.volume_paths)} disk(s) copied)"
-
-            self.run_worker(session.perform_on_host(op, work), group="actions", exit_on_error=False)
+            self.run_worker(session.clone_vm(row, new_name), group="actions", exit_on_error=False)
 
         self.push_screen(AskScreen(question, f"{row.name}-clone", check_vm_name), answered)
 

@@ -1,18 +1,29 @@
-"""What each VM action does in libvirt, and which event confirms it. Blocking: run in workers."""
+"""What each VM action does in libvirt, by registry id (fleet/registry.py says when it may run
+and which event confirms it). Blocking: run in workers."""
 
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
+from typing import TypeVar
 
 import libvirt
 
+from limen_tui.model.action_params import (
+    ActionParams,
+    Autostart,
+    Delete,
+    Rename,
+    SetMemory,
+    SetVcpus,
+    SnapshotDelete,
+    SnapshotRevert,
+    SnapshotTake,
+)
 from limen_tui.virt import snapshots
 from limen_tui.virt.connection import describe_error
 
-Params = dict[str, Any]
+P = TypeVar("P")
 
 UNDEFINE_EVERYTHING = (
     libvirt.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE
@@ -28,70 +39,59 @@ class ActionRefused(Exception):
     """The action cannot be done as asked; the message says why in plain words."""
 
 
-@dataclass(frozen=True, slots=True)
-class ActionDef:
-    key: str
-    """Stable name used in config, audit log and code: start, shutdown, force_off, ..."""
-    label: str
-    run: Callable[[libvirt.virDomain, Params], str]
-    """Does the work; returns a short note for the operations pane."""
-    confirms: frozenset[str] = field(default_factory=frozenset)
-    """Lifecycle event words that confirm the outcome; empty: the call's return is the outcome."""
-    optional_confirm: bool = False
-    """True when the guest may legitimately never send the event (reboot without ACPI)."""
-    destructive: bool = False
-    type_name_to_confirm: bool = False
-    needs_running: bool | None = None
-    """True: only for active VMs; False: only for shut off VMs; None: either."""
+def _given(params: ActionParams, kind: type[P]) -> P:
+    if not isinstance(params, kind):
+        raise ActionRefused(f"this action needs {kind.__name__} parameters, not {params!r}")
+    return params
 
 
 def _active(dom: libvirt.virDomain) -> bool:
     return bool(dom.isActive())
 
 
-def _start(dom: libvirt.virDomain, _p: Params) -> str:
+def _start(dom: libvirt.virDomain, _p: ActionParams) -> str:
     restored = bool(dom.hasManagedSaveImage(0))
     dom.create()
     return "restored from its saved state" if restored else "started"
 
 
-def _shutdown(dom: libvirt.virDomain, _p: Params) -> str:
+def _shutdown(dom: libvirt.virDomain, _p: ActionParams) -> str:
     dom.shutdown()
     return "shutdown requested (ACPI)"
 
 
-def _reboot(dom: libvirt.virDomain, _p: Params) -> str:
+def _reboot(dom: libvirt.virDomain, _p: ActionParams) -> str:
     dom.reboot(0)
     return "reboot requested"
 
 
-def _force_off(dom: libvirt.virDomain, _p: Params) -> str:
+def _force_off(dom: libvirt.virDomain, _p: ActionParams) -> str:
     dom.destroy()
     return "powered off"
 
 
-def _reset(dom: libvirt.virDomain, _p: Params) -> str:
+def _reset(dom: libvirt.virDomain, _p: ActionParams) -> str:
     dom.reset(0)
     return "reset"
 
 
-def _pause(dom: libvirt.virDomain, _p: Params) -> str:
+def _pause(dom: libvirt.virDomain, _p: ActionParams) -> str:
     dom.suspend()
     return "paused"
 
 
-def _resume(dom: libvirt.virDomain, _p: Params) -> str:
+def _resume(dom: libvirt.virDomain, _p: ActionParams) -> str:
     dom.resume()
     return "resumed"
 
 
-def _managed_save(dom: libvirt.virDomain, _p: Params) -> str:
+def _managed_save(dom: libvirt.virDomain, _p: ActionParams) -> str:
     dom.managedSave(0)
     return "memory saved to disk; start restores it"
 
 
-def _autostart(dom: libvirt.virDomain, p: Params) -> str:
-    want = bool(p["enabled"])
+def _autostart(dom: libvirt.virDomain, p: ActionParams) -> str:
+    want = _given(p, Autostart).enabled
     dom.setAutostart(1 if want else 0)
     if bool(dom.autostart()) != want:
         raise ActionRefused("libvirt accepted the change but autostart did not change")
@@ -126,8 +126,8 @@ def _resize(
     return f"{words(value)} now and after reboot"
 
 
-def _set_vcpus(dom: libvirt.virDomain, p: Params) -> str:
-    n = int(p["vcpus"])
+def _set_vcpus(dom: libvirt.virDomain, p: ActionParams) -> str:
+    n = _given(p, SetVcpus).vcpus
     if n < 1:
         raise ActionRefused("vCPUs must be at least 1")
     maximum = int(dom.vcpusFlags(AFFECT_CONFIG | libvirt.VIR_DOMAIN_VCPU_MAXIMUM))
@@ -136,8 +136,8 @@ def _set_vcpus(dom: libvirt.virDomain, p: Params) -> str:
     )
 
 
-def _set_memory(dom: libvirt.virDomain, p: Params) -> str:
-    mib = int(p["memory_mib"])
+def _set_memory(dom: libvirt.virDomain, p: ActionParams) -> str:
+    mib = _given(p, SetMemory).memory_mib
     if mib < 1:
         raise ActionRefused("memory must be at least 1 MiB")
     # libvirt counts KiB; the operator reads MiB.
@@ -151,8 +151,8 @@ def _set_memory(dom: libvirt.virDomain, p: Params) -> str:
     )
 
 
-def _rename(dom: libvirt.virDomain, p: Params) -> str:
-    new = str(p["new_name"])
+def _rename(dom: libvirt.virDomain, p: ActionParams) -> str:
+    new = _given(p, Rename).new_name
     old = dom.name()
     dom.rename(new, 0)
     return f"renamed from {old}"
@@ -200,8 +200,8 @@ def _undefine(dom: libvirt.virDomain) -> None:
     dom.undefine()
 
 
-def _delete(dom: libvirt.virDomain, p: Params) -> str:
-    volumes = disk_volumes(dom) if p.get("remove_storage") else []
+def _delete(dom: libvirt.virDomain, p: ActionParams) -> str:
+    volumes = disk_volumes(dom) if _given(p, Delete).remove_storage else []
     if _active(dom):
         dom.destroy()
     _undefine(dom)
@@ -223,92 +223,52 @@ def _delete(dom: libvirt.virDomain, p: Params) -> str:
     return note
 
 
-def _snapshot_create(dom: libvirt.virDomain, p: Params) -> str:
+def _snapshot_create(dom: libvirt.virDomain, p: ActionParams) -> str:
+    take = _given(p, SnapshotTake)
     try:
         snapshots.create_snapshot(
-            dom,
-            str(p["name"]),
-            str(p.get("description", "")),
-            with_memory=bool(p.get("with_memory")) and _active(dom),
+            dom, take.name, take.description, with_memory=take.with_memory and _active(dom)
         )
     except (libvirt.libvirtError, snapshots.SnapshotRefused) as exc:
         raise ActionRefused(snapshots.explain(exc)) from exc
-    return f"snapshot {p['name']} taken"
+    return f"snapshot {take.name} taken"
 
 
-def _snapshot_revert(dom: libvirt.virDomain, p: Params) -> str:
+def _snapshot_revert(dom: libvirt.virDomain, p: ActionParams) -> str:
+    name = _given(p, SnapshotRevert).name
     try:
-        snapshots.revert_snapshot(dom, str(p["name"]))
+        snapshots.revert_snapshot(dom, name)
     except libvirt.libvirtError as exc:
         raise ActionRefused(snapshots.explain(exc)) from exc
-    return f"reverted to {p['name']}"
+    return f"reverted to {name}"
 
 
-def _snapshot_delete(dom: libvirt.virDomain, p: Params) -> str:
-    children = bool(p.get("with_children"))
+def _snapshot_delete(dom: libvirt.virDomain, p: ActionParams) -> str:
+    delete = _given(p, SnapshotDelete)
+    children = delete.with_children
     try:
-        snapshots.delete_snapshot(dom, str(p["name"]), with_children=children)
+        snapshots.delete_snapshot(dom, delete.name, with_children=children)
     except libvirt.libvirtError as exc:
         raise ActionRefused(snapshots.explain(exc)) from exc
-    return f"snapshot {p['name']} deleted" + (" with its children" if children else "")
+    return f"snapshot {delete.name} deleted" + (" with its children" if children else "")
 
 
-ACTIONS: dict[str, ActionDef] = {
-    a.key: a
-    for a in (
-        ActionDef("start", "Start", _start, frozenset({"started"}), needs_running=False),
-        ActionDef("shutdown", "Shut down", _shutdown, frozenset({"stopped"}), needs_running=True),
-        ActionDef(
-            "reboot",
-            "Reboot",
-            _reboot,
-            frozenset({"reboot"}),
-            optional_confirm=True,
-            needs_running=True,
-        ),
-        ActionDef(
-            "force_off",
-            "Force off",
-            _force_off,
-            frozenset({"stopped"}),
-            destructive=True,
-            needs_running=True,
-        ),
-        ActionDef(
-            "reset",
-            "Reset",
-            _reset,
-            frozenset({"reboot"}),
-            optional_confirm=True,
-            destructive=True,
-            needs_running=True,
-        ),
-        ActionDef("pause", "Pause", _pause, frozenset({"suspended"}), needs_running=True),
-        ActionDef("resume", "Resume", _resume, frozenset({"resumed"}), needs_running=True),
-        ActionDef(
-            "managed_save",
-            "Save (managed)",
-            _managed_save,
-            frozenset({"stopped"}),
-            needs_running=True,
-        ),
-        ActionDef("autostart", "Autostart", _autostart),
-        ActionDef("set_vcpus", "Set vCPUs", _set_vcpus),
-        ActionDef("set_memory", "Set memory", _set_memory),
-        ActionDef("rename", "Rename", _rename, frozenset({"defined"}), needs_running=False),
-        ActionDef(
-            "delete",
-            "Delete",
-            _delete,
-            frozenset({"undefined"}),
-            destructive=True,
-            type_name_to_confirm=True,
-        ),
-        ActionDef("snapshot_create", "Take snapshot", _snapshot_create),
-        ActionDef("snapshot_revert", "Revert to snapshot", _snapshot_revert, destructive=True),
-        ActionDef("snapshot_delete", "Delete snapshot", _snapshot_delete, destructive=True),
-    )
+RUN: dict[str, Callable[[libvirt.virDomain, ActionParams], str]] = {
+    "start": _start,
+    "shutdown": _shutdown,
+    "reboot": _reboot,
+    "force_off": _force_off,
+    "reset": _reset,
+    "pause": _pause,
+    "resume": _resume,
+    "managed_save": _managed_save,
+    "autostart": _autostart,
+    "set_vcpus": _set_vcpus,
+    "set_memory": _set_memory,
+    "rename": _rename,
+    "delete": _delete,
+    "snapshot_create": _snapshot_create,
+    "snapshot_revert": _snapshot_revert,
+    "snapshot_delete": _snapshot_delete,
 }
-
-VM_MENU = [k for k in ACTIONS if not k.startswith("snapshot_")]
-"""Actions offered in the VM action menu; snapshot actions live in the snapshot view."""
+"""What each registry action does in libvirt; returns a short note for the operations pane."""

@@ -13,7 +13,7 @@ from typing import Any
 
 import libvirt
 
-from limen_tui.model import DomainEvent, PowerState
+from limen_tui.model import DomainEvent, EventKind, PowerState
 from limen_tui.virt.calls import CallCounter
 
 log = logging.getLogger(__name__)
@@ -79,7 +79,7 @@ def lifecycle_event(host: str, uuid: str, name: str, event: int, detail: int) ->
     )
 
 
-def _simple(host: str, dom: Any, kind: str, event: str, reason: str = "") -> DomainEvent:
+def _simple(host: str, dom: Any, kind: EventKind, event: str, reason: str = "") -> DomainEvent:
     return DomainEvent(
         time=time.time(),
         host=host,

@@ -10,17 +10,12 @@ from pathlib import Path
 import pytest
 
 from limen_tui.config.settings import Settings
-from limen_tui.fleet.host import (
-    BatchFinished,
-    DomainsRefreshed,
-    Fleet,
-    FleetUpdate,
-    OperationChanged,
-)
+from limen_tui.fleet.fleet import Fleet
 from limen_tui.fleet.operations import Operation, OpState, audit_to
+from limen_tui.fleet.registry import ACTIONS
+from limen_tui.fleet.updates import BatchFinished, DomainsRefreshed, FleetUpdate, OperationChanged
 from limen_tui.model import DomainRow, LinkState
 from limen_tui.store.audit import AuditLog
-from limen_tui.virt.actions import ACTIONS
 from tests.conftest import MakeVm, Virsh
 from tests.ui.helpers import wait_for
 

@@ -8,7 +8,8 @@ import pytest
 
 from limen_tui.config.settings import Settings
 from limen_tui.fleet.cache_policy import invalidated_by_action, invalidated_by_event
-from limen_tui.fleet.host import Fleet, FleetUpdate
+from limen_tui.fleet.fleet import Fleet
+from limen_tui.fleet.updates import FleetUpdate
 from limen_tui.model import LinkState
 from limen_tui.store.cache import Cache
 from tests.conftest import MakeVm, Virsh

@@ -89,7 +89,7 @@ def test_audit_command_prints_what_the_console_did(libvirtd: str, vm_factory: Ma
     import asyncio
 
     from limen_tui.config.settings import Settings
-    from limen_tui.fleet.host import Fleet
+    from limen_tui.fleet.fleet import Fleet
     from limen_tui.fleet.operations import audit_to
     from limen_tui.model import LinkState
     from limen_tui.store.audit import AuditLog

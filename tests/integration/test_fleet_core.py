@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 
 from limen_tui.config.settings import Settings
-from limen_tui.fleet.host import (
+from limen_tui.fleet.host import HostSession
+from limen_tui.fleet.updates import (
     DomainEventArrived,
     DomainsRefreshed,
     FleetUpdate,
-    HostSession,
     HostStatusChanged,
 )
 from limen_tui.model import LinkState, PowerState

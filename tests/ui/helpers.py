@@ -9,7 +9,7 @@ from dataclasses import replace
 
 from limen_tui.config.settings import Settings
 from limen_tui.demo import demo_uri
-from limen_tui.fleet.host import DomainEventArrived, DomainsRefreshed, HostStatusChanged
+from limen_tui.fleet.updates import DomainEventArrived, DomainsRefreshed, HostStatusChanged
 from limen_tui.model import DomainEvent, HostStatus, LinkState, PowerState
 from limen_tui.ui.app import LimenApp
 from limen_tui.ui.widgets.vm_table import VmTable

@@ -18,7 +18,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Static
 
-from limen_tui.fleet.host import HostOverview
+from limen_tui.fleet.reads import HostOverview
 from limen_tui.model import HostStatus, PowerState, human_bytes
 from limen_tui.ui import text as fmt
 from limen_tui.ui.health_view import gauges, summary

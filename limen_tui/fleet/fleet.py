@@ -1,0 +1,150 @@
+"""All the hosts of one console, built from a plan per host; bulk actions across them."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from limen_tui.config.settings import Settings
+from limen_tui.fleet.host import Host
+from limen_tui.fleet.operations import AuditSink, BatchSummary, Operation, OpState, next_batch_id
+from limen_tui.fleet.updates import BatchFinished, FleetUpdate, Publish
+from limen_tui.hosts.monitor import HealthSettings
+from limen_tui.hosts.ssh import SshLink, SshSettings, SshTarget
+from limen_tui.model import DomainRow
+from limen_tui.model.action_params import ActionParams, NoParams
+from limen_tui.store.cache import Cache
+from limen_tui.store.history import MetricHistory
+
+
+def is_local_uri(uri: str) -> bool:
+    """A libvirt URI served on this machine: no host part (qemu:///system, test:///...)."""
+    if not uri:
+        return True  # libvirt's default URI is local
+    parts = urlsplit(uri)
+    return not parts.hostname or parts.hostname in ("localhost", "127.0.0.1", "::1")
+
+
+@dataclass(frozen=True, slots=True)
+class HostPlan:
+    """What the fleet needs to know of one host, from the command line and the config file."""
+
+    uri: str
+    name: str | None = None
+    """The host's name on screen; the URI when None."""
+    demo: bool = False
+    ssh: SshTarget | None = None
+    """Where health, logs and commands come from for a remote host."""
+    health: bool = False
+
+
+def _drop(_update: FleetUpdate) -> None:
+    """Nothing listens yet."""
+
+
+class Fleet:
+    """Every host of one console, by name."""
+
+    def __init__(
+        self,
+        plans: Sequence[HostPlan | str],
+        publish: Publish | None = None,
+        settings: Settings | None = None,
+        *,
+        cache: Cache | None = None,
+        history: MetricHistory | None = None,
+        audit: AuditSink | None = None,
+        health: HealthSettings | None = None,
+        ssh: SshSettings | None = None,
+        demo_uri: str | None = None,
+        names: dict[str, str] | None = None,
+    ) -> None:
+        if demo_uri is not None or names:  # TRANSITION: the old (uris, names) form
+            plans = [
+                p if isinstance(p, HostPlan) else HostPlan(p, (names or {}).get(p), p == demo_uri)
+                for p in plans
+            ]
+        self.settings = settings or Settings()
+        self._publish: Publish = publish or _drop
+        self.cache = cache
+        self.hosts: dict[str, Host] = {}
+        health_settings = health or HealthSettings()
+        for plan in plans:
+            plan = HostPlan(plan) if isinstance(plan, str) else plan
+            key = plan.name or ("demo" if plan.demo else plan.uri)
+            if key in self.hosts:
+                continue
+            local = is_local_uri(plan.uri) and plan.ssh is None
+            link = SshLink(plan.ssh, ssh or SshSettings()) if plan.ssh is not None else None
+            self.hosts[key] = Host(
+                plan.uri,
+                self._forward,
+                self.settings,
+                key=key,
+                demo=plan.demo,
+                local=local,
+                cache=cache,
+                history=history,
+                audit=audit,
+                ssh=link,
+                health=health_settings if plan.health else None,
+            )
+
+    def _forward(self, update: FleetUpdate) -> None:
+        self._publish(update)
+
+    def bind(self, publish: Publish) -> None:
+        """Where every host's updates go from now on (the app binds before start)."""
+        self._publish = publish
+
+    def start(self) -> None:
+        """Every host connects at once, each on its own; nothing here waits for any."""
+        for host in self.hosts.values():
+            host.start()
+
+    async def first_attempts(self) -> None:
+        """Returns when every host's first connection attempt has answered or failed."""
+        await asyncio.gather(*(h.link.first_attempt.wait() for h in self.hosts.values()))
+
+    async def stop(self) -> None:
+        await asyncio.gather(*(h.stop() for h in self.hosts.values()))
+
+    async def perform(
+        self,
+        targets: list[DomainRow],
+        action: str,
+        params: ActionParams | dict[str, object] | None = None,
+    ) -> list[Operation]:
+        """Run `action` on every target with bounded concurrency; one failure stops nothing."""
+        if isinstance(params, dict):  # TRANSITION: the UI's old untyped parameters
+            from limen_tui.fleet.registry import ACTIONS
+
+            params = ACTIONS[action].params(**params)  # type: ignore[arg-type]
+        batch = next_batch_id() if len(targets) > 1 else None
+        gate = asyncio.Semaphore(max(1, self.settings.bulk_concurrency))
+        ops = [
+            Operation.new(row.host, row.uuid, row.name, action, params or NoParams(), batch=batch)
+            for row in targets
+            if row.host in self.hosts
+        ]
+        results = await asyncio.gather(*(self.hosts[op.host].perform(op, gate) for op in ops))
+        if batch is not None and results:
+            ok = sum(r.state is OpState.SUCCEEDED for r in results)
+            self._publish(BatchFinished(BatchSummary(batch, action, ok, len(results) - ok)))
+        return list(results)
+
+    # -- TRANSITION: the UI's old calls, until it moves to the constructor and `hosts` ----------
+
+    @property
+    def sessions(self) -> dict[str, Host]:
+        return self.hosts
+
+    def set_cache(self, cache: Cache | None, history: MetricHistory | None = None) -> None:
+        for host in self.hosts.values():
+            host.store.cache, host.store.history = cache, history
+
+    def set_audit(self, audit: AuditSink | None) -> None:
+        for host in self.hosts.values():
+            host.audit = audit

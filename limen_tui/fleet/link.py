@@ -1,0 +1,226 @@
+"""One host's libvirt connection, supervised: open, subscribe, tick, notice the end, reconnect.
+
+At most one open (and one close) is in flight per host: an open that outlives the connect
+timeout marks the host "connecting (slow)" and is waited for, never abandoned and replaced (an
+abandoned `virConnectOpen` crashed the process when a frozen host thawed). After a failure the
+next attempt waits for the backoff, 1-2-4... up to `reconnect_max` seconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from dataclasses import dataclass
+from typing import Protocol
+
+import libvirt
+
+from limen_tui.config.settings import Settings
+from limen_tui.fleet.workers import HostWorkers
+from limen_tui.model import DomainEvent, HostFacts, LinkState
+from limen_tui.virt.calls import CallCounter
+from limen_tui.virt.collector import DomainCollector, Tick
+from limen_tui.virt.connection import (
+    ConnectError,
+    close_quietly,
+    describe_error,
+    open_connection,
+    read_facts,
+)
+from limen_tui.virt.eventloop import ensure_event_loop
+from limen_tui.virt.events import subscribe
+
+
+class LinkOwner(Protocol):
+    """What the link tells the host it belongs to (always on the consumer's loop)."""
+
+    def link_changed(self, state: LinkState, reason: str) -> None: ...
+    def link_opened(self, facts: HostFacts, collector: DomainCollector) -> None: ...
+    def tick_arrived(self, tick: Tick) -> None: ...
+    def event_arrived(self, event: DomainEvent) -> None: ...
+
+
+@dataclass(slots=True)
+class _Open:
+    conn: libvirt.virConnect
+    collector: DomainCollector
+    callback_ids: list[int]
+    facts: HostFacts
+    unsupported: list[str]
+
+
+class LibvirtLink:
+    def __init__(
+        self,
+        key: str,
+        uri: str,
+        settings: Settings,
+        workers: HostWorkers,
+        calls: CallCounter,
+        owner: LinkOwner,
+    ) -> None:
+        self.key, self.uri, self.settings = key, uri, settings
+        self._workers, self._calls, self._owner = workers, calls, owner
+        self._open: _Open | None = None
+        self._closed = asyncio.Event()
+        self._close_reason = "connection closed"
+        self._stopping = asyncio.Event()
+        self.unsupported_events: list[str] = []
+        self.attempts = 0
+        """Opens finished (answered or failed): the fleet waits for every host's first."""
+        self.first_attempt = asyncio.Event()
+
+    @property
+    def conn(self) -> libvirt.virConnect | None:
+        return self._open.conn if self._open is not None else None
+
+    @property
+    def collector(self) -> DomainCollector | None:
+        return self._open.collector if self._open is not None else None
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    async def run(self) -> None:
+        """Connect, tick until the connection dies, reconnect with backoff; until stopped."""
+        delay = self.settings.reconnect_min
+        while not self._stopping.is_set():
+            self._owner.link_changed(LinkState.CONNECTING, "")
+            try:
+                opened = await self._open_once()
+            except (ConnectError, libvirt.libvirtError, OSError) as exc:
+                reason = exc.reason if isinstance(exc, ConnectError) else describe_error(exc)
+                self._owner.link_changed(LinkState.DOWN, f"{reason}; retrying in {delay:.0f}s")
+                await self._pause(delay)
+                delay = min(delay * 2, self.settings.reconnect_max)
+                continue
+            finally:
+                self.attempts += 1
+                self.first_attempt.set()
+            self._open = opened
+            self.unsupported_events = opened.unsupported
+            self._owner.link_opened(opened.facts, opened.collector)
+            delay = self.settings.reconnect_min
+            self._owner.link_changed(LinkState.LIVE, "")
+            reason = await self._tick_until_closed(opened.collector)
+            await self.close()
+            if self._stopping.is_set():
+                return
+            self._owner.link_changed(LinkState.DOWN, f"{reason}; reconnecting")
+            await self._pause(delay)
+
+    async def _pause(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), seconds)
+
+    async def _open_once(self) -> _Open:
+        loop = asyncio.get_running_loop()
+        ensure_event_loop()
+        self._closed = asyncio.Event()
+        owner, s, calls = self._owner, self.settings, self._calls
+
+        def on_close(reason: str) -> None:  # libvirt event thread
+            loop.call_soon_threadsafe(self._on_closed, reason)
+
+        def on_event(event: DomainEvent) -> None:  # libvirt event thread
+            loop.call_soon_threadsafe(owner.event_arrived, event)
+
+        def open_and_subscribe() -> _Open:
+            conn = open_connection(
+                self.uri,
+                readonly=s.readonly,
+                calls=calls,
+                on_close=on_close,
+                keepalive=(s.keepalive_interval, s.keepalive_count),
+            )
+            try:
+                facts = read_facts(conn, calls)
+                ids, unsupported = subscribe(conn, self.key, on_event, calls)
+            except BaseException:
+                close_quietly(conn)
+                raise
+            collector = DomainCollector(conn, self.key, facts.cpus, calls)
+            return _Open(conn, collector, ids, facts, unsupported)
+
+        attempt = self._workers.submit(open_and_subscribe)
+        started = time.monotonic()
+        while True:
+            done, _ = await asyncio.wait({attempt}, timeout=s.connect_timeout)
+            if done:
+                return attempt.result()
+            if self._stopping.is_set():
+                # Leave it to finish in its worker; close it then, so nothing leaks.
+                attempt.add_done_callback(self._close_later)
+                raise ConnectError(self.uri, "stopped while connecting")
+            waited = time.monotonic() - started
+            owner.link_changed(
+                LinkState.CONNECTING,
+                f"slow: no answer for {waited:.0f}s; waiting for this attempt",
+            )
+
+    def _close_later(self, attempt: asyncio.Future[_Open]) -> None:
+        self._workers.later(lambda: _close_if_open(attempt))
+
+    async def _tick_until_closed(self, collector: DomainCollector) -> str:
+        """Tick at the refresh interval; returns why the connection ended."""
+        while not self._stopping.is_set():
+            try:
+                tick = await self._workers.call(collector.collect)
+            except TimeoutError:
+                self._owner.link_changed(
+                    LinkState.STALE,
+                    f"stats did not answer within {self.settings.call_timeout:.0f}s",
+                )
+            except libvirt.libvirtError as exc:
+                if self._closed.is_set() or not self._alive():
+                    return describe_error(exc)
+                self._owner.link_changed(LinkState.STALE, describe_error(exc))
+            else:
+                self._owner.tick_arrived(tick)
+            closed = asyncio.ensure_future(self._closed.wait())
+            stopping = asyncio.ensure_future(self._stopping.wait())
+            done, pending = await asyncio.wait(
+                {closed, stopping},
+                timeout=self.settings.refresh_interval,
+                return_when=asyncio.FIRST_COMPLETED,
+            )
+            for waiter in pending:
+                waiter.cancel()
+            if closed in done:
+                return self._close_reason
+        return "stopped"
+
+    def _alive(self) -> bool:
+        conn = self.conn
+        try:
+            return bool(conn is not None and conn.isAlive())
+        except libvirt.libvirtError:
+            return False
+
+    def _on_closed(self, reason: str) -> None:
+        self._close_reason = reason
+        self._closed.set()
+
+    async def close(self) -> None:
+        opened, self._open = self._open, None
+        if opened is None:
+            return
+
+        def close() -> None:
+            _deregister_and_close(opened)
+
+        with contextlib.suppress(Exception):
+            await self._workers.call(close, limit=5.0)
+
+
+def _deregister_and_close(opened: _Open) -> None:
+    for cid in opened.callback_ids:
+        with contextlib.suppress(libvirt.libvirtError):
+            opened.conn.domainEventDeregisterAny(cid)
+    close_quietly(opened.conn)
+
+
+def _close_if_open(attempt: asyncio.Future[_Open]) -> None:
+    if not attempt.cancelled() and attempt.exception() is None:
+        _deregister_and_close(attempt.result())

@@ -1,0 +1,191 @@
+"""The one registry of VM actions: what each is called, its key, when it may run, how it is
+confirmed. Keys, the action menu, the help screen, the palette and the command line all read it.
+
+Pure data: no libvirt here (virt/actions.py holds what each action does in libvirt, by id).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+from limen_tui.model.action_params import (
+    ActionParams,
+    Autostart,
+    Delete,
+    NoParams,
+    Rename,
+    SetMemory,
+    SetVcpus,
+    SnapshotDelete,
+    SnapshotRevert,
+    SnapshotTake,
+)
+
+ActionId = Literal[
+    "start",
+    "shutdown",
+    "reboot",
+    "force_off",
+    "reset",
+    "pause",
+    "resume",
+    "managed_save",
+    "autostart",
+    "set_vcpus",
+    "set_memory",
+    "rename",
+    "delete",
+    "snapshot_create",
+    "snapshot_revert",
+    "snapshot_delete",
+]
+
+Needs = Literal["running", "shut off", "any"]
+"""Which VMs an action is for: active ones (running or paused), shut off ones, or any."""
+
+EventWord = Literal["started", "stopped", "suspended", "resumed", "defined", "undefined", "reboot"]
+"""The libvirt event (lifecycle event word, or "reboot") that confirms an outcome."""
+
+
+@dataclass(frozen=True, slots=True)
+class ActionSpec:
+    id: ActionId
+    """Stable name used in config, audit log and code."""
+    label: str
+    key: str | None
+    """Default key (Textual key name); None: reached from a menu or screen only."""
+    needs: Needs = "any"
+    destructive: bool = False
+    """Asks first, naming the VM: the guest gets no chance to save its work."""
+    type_name_to_confirm: bool = False
+    bulk: bool = True
+    """May run on several marked VMs at once (always behind a confirmation)."""
+    confirms: frozenset[EventWord] = field(default_factory=frozenset)
+    """Events that confirm the outcome; empty: the call's return is the outcome."""
+    optional_confirm: bool = False
+    """True when the guest may legitimately never send the event (reboot without ACPI)."""
+    params: type[ActionParams] = NoParams
+    footer: bool = False
+    """Shown in the footer of the main screen."""
+    in_menu: bool = True
+    """Offered in the VM action menu (snapshot actions live in the snapshot screen)."""
+    rereads_flags: bool = False
+    """Changes what the next tick must read again (autostart, sizes)."""
+
+
+def _spec(*specs: ActionSpec) -> dict[str, ActionSpec]:
+    return {s.id: s for s in specs}
+
+
+ACTIONS: Mapping[str, ActionSpec] = _spec(
+    ActionSpec("start", "Start", "o", "shut off", confirms=frozenset({"started"}), footer=True),
+    ActionSpec(
+        "shutdown", "Shut down", "h", "running", confirms=frozenset({"stopped"}), footer=True
+    ),
+    ActionSpec(
+        "reboot",
+        "Reboot",
+        "r",
+        "running",
+        confirms=frozenset({"reboot"}),
+        optional_confirm=True,
+    ),
+    ActionSpec(
+        "force_off",
+        "Force off",
+        "F",
+        "running",
+        destructive=True,
+        confirms=frozenset({"stopped"}),
+    ),
+    ActionSpec(
+        "reset",
+        "Reset",
+        "R",
+        "running",
+        destructive=True,
+        confirms=frozenset({"reboot"}),
+        optional_confirm=True,
+    ),
+    ActionSpec(
+        "pause", "Pause/resume", "p", "running", confirms=frozenset({"suspended"}), footer=True
+    ),
+    ActionSpec("resume", "Resume", None, "running", confirms=frozenset({"resumed"})),
+    ActionSpec("managed_save", "Save (managed)", "m", "running", confirms=frozenset({"stopped"})),
+    ActionSpec("autostart", "Autostart", "a", params=Autostart, rereads_flags=True),
+    ActionSpec("set_vcpus", "Set vCPUs", "v", params=SetVcpus, rereads_flags=True),
+    ActionSpec("set_memory", "Set memory", "M", params=SetMemory, rereads_flags=True),
+    ActionSpec(
+        "rename",
+        "Rename",
+        "n",
+        "shut off",
+        bulk=False,
+        confirms=frozenset({"defined"}),
+        params=Rename,
+    ),
+    ActionSpec(
+        "delete",
+        "Delete",
+        "D",
+        destructive=True,
+        type_name_to_confirm=True,
+        bulk=False,
+        confirms=frozenset({"undefined"}),
+        params=Delete,
+    ),
+    ActionSpec(
+        "snapshot_create", "Take snapshot", None, bulk=False, params=SnapshotTake, in_menu=False
+    ),
+    ActionSpec(
+        "snapshot_revert",
+        "Revert to snapshot",
+        None,
+        destructive=True,
+        bulk=False,
+        params=SnapshotRevert,
+        in_menu=False,
+    ),
+    ActionSpec(
+        "snapshot_delete",
+        "Delete snapshot",
+        None,
+        destructive=True,
+        bulk=False,
+        params=SnapshotDelete,
+        in_menu=False,
+    ),
+)
+
+VM_MENU: list[str] = [a.id for a in ACTIONS.values() if a.in_menu]
+"""Actions offered in the VM action menu, in registry order."""
+
+
+@dataclass(frozen=True, slots=True)
+class KeyedCommand:
+    """A key that is not a VM action but acts on the table (marks, menus, screens)."""
+
+    id: str
+    key: str
+    method: str
+    """The UI's action method it runs."""
+    label: str
+
+
+OTHER_KEYS: tuple[KeyedCommand, ...] = (
+    KeyedCommand("mark", "space", "toggle_mark", "Mark"),
+    KeyedCommand("mark_all", "asterisk", "mark_shown", "Mark all shown"),
+    KeyedCommand("clear_marks", "U", "clear_marks", "Clear marks"),
+    KeyedCommand("action_menu", "enter", "action_menu", "Actions"),
+    KeyedCommand("snapshots", "x", "snapshots", "Snapshots"),
+    KeyedCommand("create_vm", "C", "create_vm", "Create VM"),
+    KeyedCommand("clone_vm", "y", "clone_vm", "Clone"),
+)
+
+DEFAULT_KEYS: Mapping[str, str] = {
+    **{a.id: a.key for a in ACTIONS.values() if a.key is not None},
+    **{c.id: c.key for c in OTHER_KEYS},
+}
+"""Binding id -> default key: what the config file's [keys] may move."""

@@ -1,0 +1,111 @@
+"""The rows of one host, kept true while ticks and events arrive in any order. Pure.
+
+Two sources describe the same VMs: a tick (one bulk stats call, sent at a known moment) and
+libvirt's events (each the moment it happened). The rules:
+- an event newer than a tick's bulk call knows the state better than that tick;
+- `defined` adds a VM (shut off) or, with reason `renamed`, renames it;
+- `undefined` removes a VM that is not running; a running one becomes transient;
+- a transient VM that stops is gone;
+- a tick's removals remove, a tick's rows replace.
+
+No thread, loop, clock or libvirt here: the caller passes the times, so the tests are exact.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+
+from limen_tui.model import DomainEvent, DomainRow, PowerState
+
+RowKey = tuple[str, str]
+"""(host, uuid): how the table keys a row."""
+
+
+@dataclass(frozen=True, slots=True)
+class EventOutcome:
+    """What one event did to the book."""
+
+    row: DomainRow | None
+    """The VM's row after the event (None when it is gone, or the event names no known VM)."""
+    removed: RowKey | None = None
+    membership_changed: bool = False
+    """The set of VMs changed (defined, undefined): the next tick re-reads flags."""
+
+
+class RowBook:
+    """One host's rows by uuid."""
+
+    def __init__(self, host: str) -> None:
+        self.host = host
+        self._rows: dict[str, DomainRow] = {}
+        self._event_states: dict[str, tuple[float, PowerState]] = {}
+
+    @property
+    def rows(self) -> Mapping[str, DomainRow]:
+        return self._rows
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def adopt(self, rows: Iterable[DomainRow]) -> None:
+        """Start from what is known already (the last known fleet), before the host answers."""
+        self._rows = {r.uuid: r for r in rows}
+
+    def apply_tick(
+        self, started: float, changed: Iterable[DomainRow], removed: Iterable[str]
+    ) -> tuple[list[DomainRow], list[RowKey]]:
+        """A tick whose bulk call was sent at `started`; returns the rows to show and remove."""
+        shown: list[DomainRow] = []
+        for row in changed:
+            newer = self._event_states.get(row.uuid)
+            if newer is not None and newer[0] > started and row.state != newer[1]:
+                row = row.with_state(newer[1])
+            self._rows[row.uuid] = row
+            shown.append(row)
+        # Events older than this tick are now reflected in it: forget them.
+        self._event_states = {u: ts for u, ts in self._event_states.items() if ts[0] > started}
+        gone: list[RowKey] = []
+        for uuid in removed:
+            if self._rows.pop(uuid, None) is not None:
+                gone.append((self.host, uuid))
+        return shown, gone
+
+    def apply_event(self, event: DomainEvent, at: float) -> EventOutcome:
+        """An event that happened at `at` (same clock as the ticks' `started`)."""
+        if event.kind != "lifecycle":
+            return EventOutcome(None)
+        if event.state is not None:
+            self._event_states[event.uuid] = (at, event.state)
+        membership = event.event in ("defined", "undefined")
+        row = self._rows.get(event.uuid)
+        removed: RowKey | None = None
+        if row is None:
+            if event.event == "defined":
+                row = DomainRow(
+                    host=self.host,
+                    uuid=event.uuid,
+                    name=event.name,
+                    state=PowerState.SHUTOFF,
+                    persistent=True,
+                )
+        elif event.event == "undefined":
+            if row.state.is_active:
+                row = replace(row, persistent=False)
+            else:
+                row, removed = None, (self.host, event.uuid)
+        elif event.event == "defined":
+            row = replace(row, persistent=True)
+            if event.reason == "renamed":
+                row = replace(row, name=event.name)
+        elif event.state is not None:
+            if event.state == PowerState.SHUTOFF and row.persistent is False:
+                row, removed = None, (self.host, event.uuid)  # a transient VM is gone
+            else:
+                row = row.with_state(event.state)
+        if row is not None:
+            self._rows[event.uuid] = row
+        elif removed is not None:
+            self._rows.pop(event.uuid, None)
+            self._event_states.pop(event.uuid, None)
+        return EventOutcome(row, removed, membership)

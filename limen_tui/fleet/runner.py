@@ -1,0 +1,200 @@
+"""Runs one host's actions: refuse what cannot run, call libvirt in a worker, wait for the event.
+
+Every operation ends: succeeded only when its confirming event came (or the call's return is
+the outcome), otherwise failed, refused or timed out, with the reason, and always audited. Any
+exception, expected or not, finishes the operation as failed with the exception's words.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+
+import libvirt
+
+from limen_tui.config.settings import Settings
+from limen_tui.fleet.cache_policy import invalidated_by_action
+from limen_tui.fleet.errors import explain
+from limen_tui.fleet.host_store import HostStore
+from limen_tui.fleet.operations import AuditSink, Operation, OpState
+from limen_tui.fleet.registry import ACTIONS, ActionSpec
+from limen_tui.fleet.workers import STORE, HostWorkers
+from limen_tui.model import DomainEvent, DomainRow, LinkState
+from limen_tui.virt.actions import RUN
+from limen_tui.virt.calls import CallCounter
+
+log = logging.getLogger("limen_tui.fleet")
+
+Waiter = tuple[frozenset[str], "asyncio.Future[DomainEvent]"]
+
+
+class ActionRunner:
+    def __init__(
+        self,
+        key: str,
+        settings: Settings,
+        workers: HostWorkers,
+        calls: CallCounter,
+        store: HostStore,
+        report: Callable[[Operation], None],
+        conn: Callable[[], libvirt.virConnect | None],
+        state: Callable[[], tuple[LinkState, str]],
+        rows: Callable[[], Mapping[str, DomainRow]],
+        changed_flags: Callable[[], None],
+    ) -> None:
+        self.key, self.settings = key, settings
+        self._workers, self._calls, self._store = workers, calls, store
+        self._report_fn, self._conn, self._state, self._rows = report, conn, state, rows
+        self._changed_flags = changed_flags
+        self.audit: AuditSink | None = None
+        self._waiters: dict[str, list[Waiter]] = {}
+
+    # -- events ------------------------------------------------------------------------------
+
+    def event_arrived(self, event: DomainEvent) -> None:
+        if event.kind not in ("lifecycle", "reboot"):
+            return
+        word = "reboot" if event.kind == "reboot" else event.event
+        for words, future in self._waiters.get(event.uuid, []):
+            if word in words and not future.done():
+                future.set_result(event)
+
+    def _expect(self, uuid: str, words: frozenset[str]) -> asyncio.Future[DomainEvent]:
+        future: asyncio.Future[DomainEvent] = asyncio.get_running_loop().create_future()
+        self._waiters.setdefault(uuid, []).append((words, future))
+        return future
+
+    def _forget(self, uuid: str, future: asyncio.Future[DomainEvent] | None) -> None:
+        if future is None:
+            return
+        waiting = [w for w in self._waiters.get(uuid, []) if w[1] is not future]
+        if waiting:
+            self._waiters[uuid] = waiting
+        else:
+            self._waiters.pop(uuid, None)
+
+    # -- outcomes ----------------------------------------------------------------------------
+
+    def _report(self, op: Operation) -> Operation:
+        self._report_fn(op)
+        return op
+
+    async def _final(self, op: Operation) -> Operation:
+        """Record a finished operation in the audit log (on the store thread), then show it."""
+        if op.uuid and op.state is not OpState.REFUSED:
+            self._store.invalidate(op.uuid, invalidated_by_action(op.action))
+        if op.action in ("create", "clone", "delete"):
+            self._store.invalidate("", ("pools",))
+        if self.audit is not None:
+            audit = self.audit
+            try:
+                await asyncio.get_running_loop().run_in_executor(STORE, audit, op)
+            except Exception as exc:  # an action must never go unaudited without a word
+                note = f"NOT AUDITED: {explain(exc)}"
+                op = replace(op, error=f"{op.error}; {note}" if op.error else note)
+        return self._report(op)
+
+    def _refusal(self, op: Operation) -> Operation | None:
+        """The operation finished with why it cannot run now, or None when it may run."""
+        if self.settings.readonly:
+            return op.finish(OpState.REFUSED, error="read-only session: nothing can be changed")
+        state, reason = self._state()
+        if self._conn() is None or state is not LinkState.LIVE:
+            return op.finish(OpState.FAILED, error=f"host is not live ({reason or state.value})")
+        spec = ACTIONS.get(op.action)
+        row = self._rows().get(op.uuid)
+        if spec is None or row is None:
+            return None
+        if spec.needs == "running" and not row.state.is_active:
+            return op.finish(OpState.REFUSED, error=f"{row.name} is {row.state.value}")
+        if spec.needs == "shut off" and row.state.is_active:
+            why = "shut it off first" if spec.id == "rename" else ""
+            error = f"{row.name} is {'' if why else 'already '}{row.state.value}"
+            return op.finish(OpState.REFUSED, error=f"{error}; {why}" if why else error)
+        return None
+
+    # -- running -----------------------------------------------------------------------------
+
+    async def perform(self, op: Operation, gate: asyncio.Semaphore | None = None) -> Operation:
+        """Run one action on one VM and wait for libvirt's event that confirms it."""
+        self._report(op)
+        async with gate or contextlib.nullcontext():
+            refusal = self._refusal(op)
+            if refusal is not None:
+                return await self._final(refusal)
+            op = self._report(op.running())
+            try:
+                return await self._final(await self._run(op, ACTIONS[op.action]))
+            except Exception as exc:  # whatever went wrong, the operation ends and is audited
+                log.exception("%s: %s on %s failed", self.key, op.action, op.vm)
+                return await self._final(op.finish(OpState.FAILED, error=explain(exc)))
+
+    async def _run(self, op: Operation, spec: ActionSpec) -> Operation:
+        conn, calls, run = self._conn(), self._calls, RUN[spec.id]
+        if conn is None:
+            return op.finish(OpState.FAILED, error="host is not live")
+        waiter = self._expect(op.uuid, frozenset(spec.confirms)) if spec.confirms else None
+        uuid, params = op.uuid, op.params
+
+        def work() -> str:
+            dom = conn.lookupByUUIDString(uuid)
+            calls.record(f"action {spec.id}")
+            return run(dom, params)
+
+        limit = self.settings.confirm_timeout
+        try:
+            note = await self._workers.call(work, limit)
+        except TimeoutError:
+            self._forget(uuid, waiter)
+            return op.finish(OpState.FAILED, error=f"libvirt did not answer within {limit:.0f}s")
+        except BaseException:
+            self._forget(uuid, waiter)
+            raise
+        if spec.rereads_flags:
+            self._changed_flags()
+        if waiter is None:
+            return op.finish(OpState.SUCCEEDED, note=note)
+        if spec.id == "shutdown":
+            limit = self.settings.shutdown_timeout
+        try:
+            event = await asyncio.wait_for(asyncio.shield(waiter), limit)
+        except TimeoutError:
+            if spec.optional_confirm:
+                return op.finish(
+                    OpState.SUCCEEDED, note=f"{note}; the guest has not reported it yet"
+                )
+            what = (
+                f"the guest did not stop within {limit:.0f}s (it may ignore ACPI); force off?"
+                if spec.id == "shutdown"
+                else f"{note}, but libvirt reported no outcome within {limit:.0f}s"
+            )
+            return op.finish(OpState.TIMED_OUT, error=what)
+        finally:
+            self._forget(uuid, waiter)
+        reason = f", {event.reason}" if event.reason else ""
+        return op.finish(OpState.SUCCEEDED, note=f"{note} (libvirt: {event.event}{reason})")
+
+    async def perform_on_host(
+        self, op: Operation, work: Callable[[libvirt.virConnect], str], limit: float = 300.0
+    ) -> Operation:
+        """An operation that is not on an existing VM (create, clone): same pane, same audit."""
+        self._report(op)
+        refusal = self._refusal(op)
+        conn = self._conn()
+        if refusal is not None or conn is None:
+            return await self._final(refusal or op.finish(OpState.FAILED, error="not live"))
+        op = self._report(op.running())
+        self._calls.record(f"action {op.action}")
+        try:
+            note = await self._workers.call(lambda: work(conn), limit)
+        except TimeoutError:
+            return await self._final(
+                op.finish(OpState.FAILED, error=f"no answer within {limit:.0f}s")
+            )
+        except Exception as exc:
+            return await self._final(op.finish(OpState.FAILED, error=explain(exc)))
+        self._changed_flags()
+        return await self._final(op.finish(OpState.SUCCEEDED, note=note))

@@ -1,0 +1,63 @@
+"""Where blocking calls run: a small pool per host for libvirt, one thread for the SQLite file.
+
+libvirt calls block (libvirt-python releases the GIL around them); each host has its own pool,
+so a slow host only ever stalls its own workers. SQLite writes never share those threads: a
+locked cache file cannot delay a tick. A call that timed out keeps its thread until libvirt
+returns; callers that must not pile up (opening a connection) wait for that same call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
+
+from limen_tui.virt.eventloop import nudge
+
+T = TypeVar("T")
+
+STORE = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store")
+"""One thread for the cache, the metric history and the audit log of every host: records keep
+the order they were written in, and the libvirt pools never wait on the file."""
+
+
+class HostWorkers:
+    """The bounded pool of one host's blocking libvirt calls."""
+
+    def __init__(self, host: str, size: int, timeout: float) -> None:
+        self.timeout = timeout
+        self._pool = ThreadPoolExecutor(max_workers=size, thread_name_prefix=f"libvirt-{host}")
+
+    def submit(self, fn: Callable[[], T]) -> asyncio.Future[T]:
+        """Start `fn` in a worker; the future is the call itself (await it, shield it)."""
+
+        def run_then_nudge() -> T:
+            try:
+                return fn()
+            finally:
+                nudge()  # deliver at once any event this call queued
+
+        return asyncio.get_running_loop().run_in_executor(self._pool, run_then_nudge)
+
+    async def call(self, fn: Callable[[], T], limit: float | None = None) -> T:
+        """Run a blocking call, bounded by `limit` (the call timeout when None)."""
+        return await asyncio.wait_for(self.submit(fn), limit or self.timeout)
+
+    def later(self, fn: Callable[[], object]) -> None:
+        """A blocking call nobody waits for (closing what an abandoned stop left open)."""
+        self._pool.submit(fn)
+
+    def shutdown(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+async def on_store(fn: Callable[[], T], limit: float = 10.0) -> T:
+    """Run a blocking SQLite call on the store thread."""
+    future = asyncio.get_running_loop().run_in_executor(STORE, fn)
+    return await asyncio.wait_for(future, limit)
+
+
+def store_later(fn: Callable[[], object]) -> None:
+    """A write nobody waits for (history samples, invalidations, the last known fleet)."""
+    STORE.submit(fn)
