@@ -17,6 +17,7 @@ from typing import Protocol, TypeVar
 import libvirt
 import pytest
 
+from tests.harness.guest_image import GuestBoot, guest_boot
 from tests.harness.libvirtd import (
     STATE_DIR,
     SYSTEM_URI,
@@ -27,6 +28,7 @@ from tests.harness.libvirtd import (
     tiny_domain_xml,
     unique_prefix,
 )
+from tests.harness.linux_guest import GUEST_MEMORY_MIB, DiskKind, LinuxGuest
 from tests.harness.sshd_fixtures import silent_listener, sshd  # noqa: F401
 
 VIRSH_TIMEOUT = 60.0
@@ -238,3 +240,60 @@ def _private_xdg_dirs(
         (base / sub).mkdir()
         monkeypatch.setenv(var, str(base / sub))
     return base
+
+
+@pytest.fixture(scope="session")
+def guest_boot_image(libvirtd: str) -> GuestBoot:
+    """Kernel and initramfs of the real Linux guest, built once per machine (cached)."""
+    return guest_boot()
+
+
+class MakeLinuxGuest(Protocol):
+    def __call__(
+        self,
+        suffix: str = "linux",
+        *,
+        disks: tuple[DiskKind, ...] = ("qcow2",),
+        nics: int = 1,
+        memory_mib: int = GUEST_MEMORY_MIB,
+        vcpus: int = 1,
+    ) -> LinuxGuest: ...
+
+
+@pytest.fixture(scope="module")
+def linux_guests(libvirtd: str, guest_boot_image: GuestBoot) -> Iterator[MakeLinuxGuest]:
+    """``make(suffix, *, disks=("qcow2",), nics=1, ...) -> LinuxGuest``, booted to its shell.
+
+    Module-scoped: a real guest takes about 5 s to boot under TCG, so the tests of a module
+    share theirs. Every guest made is destroyed, with its taps and images, after the module.
+    """
+    conn = libvirt.open(libvirtd)
+    made: list[LinuxGuest] = []
+
+    def make(
+        suffix: str = "linux",
+        *,
+        disks: tuple[DiskKind, ...] = ("qcow2",),
+        nics: int = 1,
+        memory_mib: int = GUEST_MEMORY_MIB,
+        vcpus: int = 1,
+    ) -> LinuxGuest:
+        guest = LinuxGuest.start(
+            conn,
+            suffix,
+            disks=disks,
+            nics=nics,
+            memory_mib=memory_mib,
+            vcpus=vcpus,
+            boot=guest_boot_image,
+        )
+        made.append(guest)
+        return guest.wait_ready()
+
+    try:
+        yield make
+    finally:
+        for guest in made:
+            guest.remove()
+        with contextlib.suppress(libvirt.libvirtError):
+            conn.close()

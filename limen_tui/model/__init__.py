@@ -70,6 +70,8 @@ class DomainCounters:
     block_wr_bytes: int | None = None
     net_rx_bytes: int | None = None
     net_tx_bytes: int | None = None
+    block_rd_reqs: int | None = None
+    block_wr_reqs: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +96,10 @@ class DomainRow:
     net_tx_bps: float | None = None
     autostart: bool | None = None
     persistent: bool | None = None
+    disk_rd_iops: float | None = None
+    """Read requests per second, all disks of the VM together."""
+    disk_wr_iops: float | None = None
+    """Write requests per second, all disks of the VM together."""
 
     @property
     def key(self) -> tuple[str, str]:
@@ -110,6 +116,8 @@ class DomainRow:
             cpu_host_pct=None,
             disk_rd_bps=None,
             disk_wr_bps=None,
+            disk_rd_iops=None,
+            disk_wr_iops=None,
             net_rx_bps=None,
             net_tx_bps=None,
             mem_used_kib=None,

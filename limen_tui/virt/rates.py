@@ -61,6 +61,8 @@ def domain_row(
         mem_max_kib=now.mem_max_kib if now.mem_max_kib is not None else mem_max_hint_kib,
         disk_rd_bps=rate("block_rd_bytes"),
         disk_wr_bps=rate("block_wr_bytes"),
+        disk_rd_iops=rate("block_rd_reqs"),
+        disk_wr_iops=rate("block_wr_reqs"),
         net_rx_bps=rate("net_rx_bytes"),
         net_tx_bps=rate("net_tx_bytes"),
         autostart=autostart,

@@ -34,16 +34,46 @@ def _sum_indexed(stats: Mapping[str, Any], prefix: str, field: str) -> int | Non
         return None
     total: int | None = None
     for i in range(count):
-        if prefix == "block" and stats.get(f"block.{i}.backingIndex") is not None:
-            continue  # backing-chain layers would count the same guest I/O twice
         value = _int(stats, f"{prefix}.{i}.{field}")
         if value is not None:
             total = (total or 0) + value
     return total
 
 
+BLOCK_FIELDS = ("rd.bytes", "wr.bytes", "rd.reqs", "wr.reqs")
+
+
+def _block_sums(stats: Mapping[str, Any]) -> list[int | None]:
+    """`BLOCK_FIELDS` summed over the top layer of every disk; None where no disk reports one.
+
+    On QEMU every entry carries `block.N.backingIndex` (the index of its `<source>` in the
+    domain XML), top layers included, so that key says nothing about being a backing file.
+    Only when asked with VIR_CONNECT_GET_ALL_DOMAINS_STATS_BACKING does libvirt list a disk's
+    backing chain, top first, every layer under the disk's name: an entry whose name (or, with
+    no name, path) an earlier entry had is a backing layer, and counting it would count the
+    guest's I/O twice.
+    """
+    totals: list[int | None] = [None] * len(BLOCK_FIELDS)
+    count = _int(stats, "block.count")
+    if not count:
+        return totals
+    seen: set[object] = set()
+    for i in range(count):
+        disk = stats.get(f"block.{i}.name") or stats.get(f"block.{i}.path")
+        if disk is not None:
+            if disk in seen:
+                continue
+            seen.add(disk)
+        for f, field in enumerate(BLOCK_FIELDS):
+            value = _int(stats, f"block.{i}.{field}")
+            if value is not None:
+                totals[f] = (totals[f] or 0) + value
+    return totals
+
+
 def parse_record(uuid: str, name: str, stats: Mapping[str, Any]) -> DomainCounters:
     """Read one domain's bulk stats; every missing key stays None (shown as n/a)."""
+    rd_bytes, wr_bytes, rd_reqs, wr_reqs = _block_sums(stats)
     return DomainCounters(
         uuid=uuid,
         name=name,
@@ -57,8 +87,10 @@ def parse_record(uuid: str, name: str, stats: Mapping[str, Any]) -> DomainCounte
         mem_rss_kib=_int(stats, "balloon.rss"),
         mem_usable_kib=_int(stats, "balloon.usable"),
         mem_available_kib=_int(stats, "balloon.available"),
-        block_rd_bytes=_sum_indexed(stats, "block", "rd.bytes"),
-        block_wr_bytes=_sum_indexed(stats, "block", "wr.bytes"),
+        block_rd_bytes=rd_bytes,
+        block_wr_bytes=wr_bytes,
         net_rx_bytes=_sum_indexed(stats, "net", "rx.bytes"),
         net_tx_bytes=_sum_indexed(stats, "net", "tx.bytes"),
+        block_rd_reqs=rd_reqs,
+        block_wr_reqs=wr_reqs,
     )

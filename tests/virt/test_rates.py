@@ -37,6 +37,23 @@ def test_byte_rates_are_deltas_over_wall_time() -> None:
     assert row.net_tx_bps == pytest.approx(0.0)
 
 
+def test_iops_are_request_deltas_over_wall_time() -> None:
+    before = counters(block_rd_reqs=100, block_wr_reqs=7)
+    after = counters(block_rd_reqs=400, block_wr_reqs=7)
+    row = domain_row("h", after, before, seconds=3.0, host_cpus=4)
+    assert row.disk_rd_iops == pytest.approx(100.0)
+    assert row.disk_wr_iops == pytest.approx(0.0)
+
+
+def test_a_stopped_vm_shows_no_iops() -> None:
+    before = counters(block_rd_reqs=0, block_wr_reqs=0)
+    after = counters(state=PowerState.SHUTOFF, block_rd_reqs=50, block_wr_reqs=50)
+    row = domain_row("h", after, before, 1.0, 4)
+    assert row.disk_rd_iops is None and row.disk_wr_iops is None
+    running = domain_row("h", counters(block_rd_reqs=50), counters(block_rd_reqs=0), 1.0, 4)
+    assert running.with_state(PowerState.SHUTOFF).disk_rd_iops is None
+
+
 def test_first_sample_has_no_rates() -> None:
     row = domain_row("h", counters(cpu_time_ns=5, vcpus=1, block_rd_bytes=9), None, 1.0, 4)
     assert row.cpu_pct is None

@@ -50,6 +50,86 @@ def test_backing_chain_layers_are_not_counted_twice() -> None:
     assert c.block_wr_bytes == 512
 
 
+# Real QEMU 7.2 / libvirt 9.0 records (trimmed): every top layer carries backingIndex, the index
+# of its <source> in the domain XML, whether or not the disk has a backing file.
+TOP_LAYERS = {
+    "state.state": 1,
+    "block.count": 3,
+    "block.0.name": "vda",
+    "block.0.path": "/images/vda.qcow2",
+    "block.0.backingIndex": 3,
+    "block.0.rd.reqs": 2,
+    "block.0.rd.bytes": 4608,
+    "block.0.wr.reqs": 10,
+    "block.0.wr.bytes": 655360,
+    "block.1.name": "vdb",
+    "block.1.path": "/images/vdb.qcow2",
+    "block.1.backingIndex": 2,
+    "block.1.rd.reqs": 1,
+    "block.1.rd.bytes": 4096,
+    "block.1.wr.reqs": 0,
+    "block.1.wr.bytes": 0,
+    "block.2.name": "vdc",
+    "block.2.path": "/images/vdc.img",
+    "block.2.backingIndex": 1,
+    "block.2.rd.reqs": 1,
+    "block.2.rd.bytes": 4096,
+    "block.2.wr.reqs": 3,
+    "block.2.wr.bytes": 1536,
+}
+
+# The same kind of guest asked with VIR_CONNECT_GET_ALL_DOMAINS_STATS_BACKING: vda is a qcow2
+# overlay, its base image follows it under the same name with a higher backingIndex.
+WITH_CHAIN = {
+    "state.state": 1,
+    "block.count": 3,
+    "block.0.name": "vda",
+    "block.0.path": "/images/vda.qcow2",
+    "block.0.backingIndex": 2,
+    "block.0.rd.reqs": 200,
+    "block.0.rd.bytes": 13_111_808,
+    "block.0.wr.reqs": 200,
+    "block.0.wr.bytes": 13_107_200,
+    "block.1.name": "vda",
+    "block.1.path": "/images/vda-base.qcow2",
+    "block.1.backingIndex": 3,
+    "block.1.rd.reqs": 7,
+    "block.1.rd.bytes": 999_999,
+    "block.2.name": "vdb",
+    "block.2.path": "/images/vdb.img",
+    "block.2.backingIndex": 1,
+    "block.2.rd.reqs": 1,
+    "block.2.rd.bytes": 4096,
+    "block.2.wr.reqs": 0,
+    "block.2.wr.bytes": 0,
+}
+
+
+def test_top_layers_count_although_they_carry_a_backing_index() -> None:
+    c = parse_record("u-1", "web-01", TOP_LAYERS)
+    assert c.block_rd_bytes == 4608 + 4096 + 4096
+    assert c.block_wr_bytes == 655360 + 1536
+    assert (c.block_rd_reqs, c.block_wr_reqs) == (4, 13)
+
+
+def test_with_the_backing_chain_only_the_top_of_each_disk_counts() -> None:
+    c = parse_record("u-1", "web-01", WITH_CHAIN)
+    assert c.block_rd_bytes == 13_111_808 + 4096
+    assert c.block_wr_bytes == 13_107_200
+    assert c.block_rd_reqs == 201
+
+
+def test_a_disk_known_only_by_path_is_still_one_disk() -> None:
+    record = {
+        "block.count": 2,
+        "block.0.path": "/images/a.qcow2",
+        "block.0.wr.bytes": 10,
+        "block.1.path": "/images/b.img",
+        "block.1.wr.bytes": 5,
+    }
+    assert parse_record("u", "n", record).block_wr_bytes == 15
+
+
 def test_test_driver_record_has_state_only_and_the_rest_stays_unknown() -> None:
     c = parse_record("u-2", "db", {"state.state": 3, "state.reason": 0})
     assert c.state is PowerState.PAUSED

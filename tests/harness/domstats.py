@@ -1,0 +1,103 @@
+"""What an operator checks the console against: ``virsh domstats --raw``, and rates from it.
+
+Rates are deltas between two samples over the wall time between them. A sample's time is the
+midpoint of the virsh run, since the stats call happens somewhere inside it; a virsh run takes
+a few tens of milliseconds, which over a 3 s interval is well under 1%.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+Value = int | str
+
+TABLE_GROUP_OPTIONS = ("--state", "--cpu-total", "--balloon", "--vcpu", "--interface", "--block")
+"""The groups the console's table asks for (``limen_tui.virt.stats.TABLE_GROUPS``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class DomStats:
+    """One ``virsh domstats --raw`` run: each domain's stats and when they were taken."""
+
+    at: float
+    """time.monotonic() at the middle of the virsh run."""
+    domains: dict[str, dict[str, Value]]
+
+    def of(self, name: str) -> dict[str, Value]:
+        return self.domains[name]
+
+
+def parse_raw(text: str) -> dict[str, dict[str, Value]]:
+    """``Domain: 'x'`` blocks of ``key=value`` lines into {name: {key: int or str}}."""
+    domains: dict[str, dict[str, Value]] = {}
+    current: dict[str, Value] | None = None
+    for line in text.splitlines():
+        header = re.match(r"Domain: '(.*)'$", line.strip())
+        if header:
+            current = domains.setdefault(header.group(1), {})
+            continue
+        if current is None or "=" not in line:
+            continue
+        key, _, raw = line.strip().partition("=")
+        current[key] = int(raw) if re.fullmatch(r"-?\d+", raw) else raw
+    return domains
+
+
+def virsh_domstats(
+    uri: str, names: Sequence[str] = (), options: Sequence[str] = TABLE_GROUP_OPTIONS
+) -> DomStats:
+    argv = ["virsh", "-c", uri, "domstats", "--raw", *options, *names]
+    before = time.monotonic()
+    proc = subprocess.run(
+        argv, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL, check=False
+    )
+    after = time.monotonic()
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(argv)} failed: {proc.stderr.strip()}")
+    return DomStats(at=(before + after) / 2, domains=parse_raw(proc.stdout))
+
+
+def summed(stats: dict[str, Value], group: str, field: str) -> int:
+    """``group.N.field`` summed over ``group.count`` entries (virsh without ``--backing``
+    lists one entry per disk or NIC, so every entry counts)."""
+    count = stats.get(f"{group}.count", 0)
+    assert isinstance(count, int)
+    total = 0
+    for i in range(count):
+        value = stats.get(f"{group}.{i}.{field}", 0)
+        assert isinstance(value, int)
+        total += value
+    return total
+
+
+def rate(before: DomStats, after: DomStats, name: str, group: str, field: str) -> float:
+    """Per second over the interval between the two virsh runs."""
+    delta = summed(after.of(name), group, field) - summed(before.of(name), group, field)
+    return delta / (after.at - before.at)
+
+
+def cpu_percent(before: DomStats, after: DomStats, name: str) -> float:
+    """CPU time used per second of wall time, as a percentage of the VM's vCPUs."""
+    a, b = before.of(name), after.of(name)
+    cpu_a, cpu_b, vcpus = a["cpu.time"], b["cpu.time"], b["vcpu.current"]
+    assert isinstance(cpu_a, int) and isinstance(cpu_b, int) and isinstance(vcpus, int)
+    return (cpu_b - cpu_a) / (after.at - before.at) / 1e9 / vcpus * 100.0
+
+
+def memory_used_kib(sample: DomStats, name: str) -> int:
+    """What the guest says it uses: available minus usable (both from the balloon driver)."""
+    stats = sample.of(name)
+    available, usable = stats["balloon.available"], stats["balloon.usable"]
+    assert isinstance(available, int) and isinstance(usable, int)
+    return available - usable
+
+
+def deviation(ours: float | None, theirs: float) -> float:
+    """|ours - theirs| / theirs; infinite when the console showed n/a."""
+    if ours is None:
+        return float("inf")
+    return abs(ours - theirs) / theirs

@@ -1,0 +1,191 @@
+"""The table's figures on a real Linux guest, checked as an operator would: against virsh.
+
+One guest (booted once for the module) has a qcow2 disk (vda), a qcow2 overlay on a backing
+file (vdb), a raw disk (vdc) and two tap NICs. Each test makes the guest work over its serial
+port (burn CPU, read and write a disk with O_DIRECT, ping a tap's host address as fast as the
+replies come), then takes the console's collector and ``virsh domstats --raw`` side by side at
+the start and end of the same interval, and requires every figure within 10% of virsh's.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+import libvirt
+import pytest
+
+from limen_tui.model import DomainRow
+from limen_tui.virt.calls import CallCounter
+from limen_tui.virt.collector import DomainCollector
+from limen_tui.virt.stats import TABLE_GROUPS, parse_record
+from tests.conftest import MakeLinuxGuest
+from tests.harness import domstats
+from tests.harness.domstats import DomStats, deviation, virsh_domstats
+from tests.harness.linux_guest import LinuxGuest
+
+INTERVAL = 3.0
+"""Seconds between the two samples: long enough that a virsh run (tens of ms) is noise."""
+
+TOLERANCE = 0.10
+
+
+@dataclass(frozen=True, slots=True)
+class Measured:
+    row: DomainRow
+    before: DomStats
+    after: DomStats
+
+
+@pytest.fixture(scope="module")
+def guest(linux_guests: MakeLinuxGuest) -> LinuxGuest:
+    return linux_guests("figures", disks=("qcow2", "qcow2-backing", "raw"), nics=2)
+
+
+@pytest.fixture(scope="module")
+def conn(libvirtd: str) -> Iterator[libvirt.virConnect]:
+    c = libvirt.open(libvirtd)
+    yield c
+    c.close()
+
+
+def measure(conn: libvirt.virConnect, uri: str, guest: LinuxGuest) -> Measured:
+    """The console's row and virsh's samples over the same :data:`INTERVAL`."""
+    collector = DomainCollector(conn, "local", os.cpu_count(), CallCounter())
+    uuid = guest.dom.UUIDString()
+    before = virsh_domstats(uri, [guest.name])
+    collector.collect()
+    time.sleep(INTERVAL)  # the interval being measured
+    after = virsh_domstats(uri, [guest.name])
+    tick = collector.collect()
+    rows = [r for r in tick.changed if r.uuid == uuid]
+    assert rows, f"the second tick gave no row for {guest.name}"
+    return Measured(rows[0], before, after)
+
+
+@pytest.fixture
+def load(guest: LinuxGuest) -> Iterator[list[str]]:
+    """Shell loops to run in the guest's background during the test; stopped afterwards."""
+    commands: list[str] = []
+    yield commands
+    guest.shell.run("kill $(cat /tmp/load.pids) 2>/dev/null; killall dd ping 2>/dev/null; true")
+
+
+def start_load(guest: LinuxGuest, commands: list[str], loops: Sequence[str]) -> None:
+    for body in loops:
+        commands.append(body)
+        guest.shell.run(f"( while :; do {body}; done ) >/dev/null 2>&1 & echo $! >> /tmp/load.pids")
+
+
+def check(figures: dict[str, tuple[float | None, float]], floor: float) -> None:
+    """Every figure within :data:`TOLERANCE` of virsh's, and virsh's big enough to mean it."""
+    lines = [
+        f"{name}: console {'n/a' if ours is None else f'{ours:.1f}'}, virsh {theirs:.1f}, "
+        f"off by {deviation(ours, theirs):.1%}"
+        for name, (ours, theirs) in figures.items()
+    ]
+    report = "\n".join(lines)
+    print(report)  # shown with -rP: the measured figures
+    assert all(theirs >= floor for _, theirs in figures.values()), f"too little load:\n{report}"
+    assert all(deviation(ours, theirs) <= TOLERANCE for ours, theirs in figures.values()), report
+
+
+def test_cpu_percent_is_virshs(
+    conn: libvirt.virConnect, libvirtd: str, guest: LinuxGuest, load: list[str]
+) -> None:
+    start_load(guest, load, [":"])
+    m = measure(conn, libvirtd, guest)
+    check({"CPU %": (m.row.cpu_pct, domstats.cpu_percent(m.before, m.after, guest.name))}, 50)
+
+
+def test_memory_used_is_what_the_guest_reports(
+    conn: libvirt.virConnect, libvirtd: str, guest: LinuxGuest
+) -> None:
+    m = measure(conn, libvirtd, guest)
+    theirs = domstats.memory_used_kib(m.after, guest.name)
+    check({"memory used KiB": (m.row.mem_used_kib, theirs)}, 1024)
+
+
+DISK_CASES = {
+    "qcow2": ("vda",),
+    "qcow2-with-backing-file": ("vdb",),
+    "raw": ("vdc",),
+    "several-disks": ("vda", "vdb", "vdc"),
+}
+
+
+@pytest.mark.parametrize("targets", DISK_CASES.values(), ids=DISK_CASES.keys())
+def test_disk_bytes_and_iops_are_virshs(
+    conn: libvirt.virConnect,
+    libvirtd: str,
+    guest: LinuxGuest,
+    load: list[str],
+    targets: tuple[str, ...],
+) -> None:
+    loops = []
+    for dev in targets:
+        loops.append(f"dd if=/dev/zero of=/dev/{dev} bs=64k count=256 oflag=direct")
+        loops.append(f"dd if=/dev/{dev} of=/dev/null bs=16k count=1024 iflag=direct")
+    start_load(guest, load, loops)
+    m = measure(conn, libvirtd, guest)
+
+    def ref(field: str) -> float:
+        return domstats.rate(m.before, m.after, guest.name, "block", field)
+
+    check(
+        {
+            "disk read B/s": (m.row.disk_rd_bps, ref("rd.bytes")),
+            "disk write B/s": (m.row.disk_wr_bps, ref("wr.bytes")),
+            "disk read IOPS": (m.row.disk_rd_iops, ref("rd.reqs")),
+            "disk write IOPS": (m.row.disk_wr_iops, ref("wr.reqs")),
+        },
+        floor=5,
+    )
+
+
+NIC_CASES = {"first-nic": (0,), "second-nic": (1,), "several-nics": (0, 1)}
+
+
+@pytest.mark.parametrize("nics", NIC_CASES.values(), ids=NIC_CASES.keys())
+def test_network_bytes_are_virshs(
+    conn: libvirt.virConnect,
+    libvirtd: str,
+    guest: LinuxGuest,
+    load: list[str],
+    nics: tuple[int, ...],
+) -> None:
+    # Each NIC pings its own tap's host address, as fast as the replies come back.
+    start_load(guest, load, [f"ping -A -q -s 1200 {guest.nics[i].host_ip}" for i in nics])
+    m = measure(conn, libvirtd, guest)
+
+    def ref(field: str) -> float:
+        return domstats.rate(m.before, m.after, guest.name, "net", field)
+
+    check(
+        {
+            "net rx B/s": (m.row.net_rx_bps, ref("rx.bytes")),
+            "net tx B/s": (m.row.net_tx_bps, ref("tx.bytes")),
+        },
+        floor=10_000,
+    )
+
+
+def test_only_backing_chain_layers_are_left_out(
+    conn: libvirt.virConnect, libvirtd: str, guest: LinuxGuest
+) -> None:
+    """Asked with the backing chain, vdb's base image is listed too; the disk totals are the
+    same as without it, and both are virsh's (one entry per disk)."""
+    guest.shell.run("dd if=/dev/zero of=/dev/vdb bs=64k count=16 oflag=direct 2>/dev/null")
+    dom = guest.dom
+    [(_, plain)] = conn.domainListGetStats([dom], TABLE_GROUPS, 0)
+    [(_, chain)] = conn.domainListGetStats(
+        [dom], TABLE_GROUPS, libvirt.VIR_CONNECT_GET_ALL_DOMAINS_STATS_BACKING
+    )
+    assert chain["block.count"] > plain["block.count"], "the chain lists vdb's base image"
+    virsh = virsh_domstats(libvirtd, [guest.name], ["--block"]).of(guest.name)
+    written = domstats.summed(virsh, "block", "wr.bytes")
+    uuid = dom.UUIDString()
+    assert parse_record(uuid, guest.name, plain).block_wr_bytes == written
+    assert parse_record(uuid, guest.name, chain).block_wr_bytes == written
