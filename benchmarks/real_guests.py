@@ -1,0 +1,165 @@
+"""Benchmark: what watching N real Linux guests costs the watched host, console against virsh.
+
+Boots N real guests (the harness's cloud kernel + busybox + qemu-ga, TCG; default 4, by hand
+``--guests 8``), then measures, in the same run and for the same number of ticks at the same
+interval, the CPU time of libvirtd and of the guests' QEMU processes (utime + stime from
+/proc) while:
+  - nothing watches (the baseline, taken before and after, averaged);
+  - the console's collector ticks (``DomainCollector.collect``: one ``getAllDomainStats`` of
+    the table's groups, with NOWAIT, parsing, rates and diff);
+  - a ``virsh domstats`` loop of the same groups runs (one virsh process per interval, as an
+    operator's ``watch virsh domstats`` does).
+The cost per tick is the CPU above the baseline divided by the ticks; the console's own CPU
+and virsh's are shown beside it.
+
+Prints a table and one JSON line. Run: .venv/bin/python -m benchmarks.real_guests [--guests 8]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import libvirt
+
+from limen_tui.virt.calls import CallCounter
+from limen_tui.virt.collector import DomainCollector
+from tests.harness.domstats import TABLE_GROUP_OPTIONS
+from tests.harness.guest_image import guest_boot
+from tests.harness.libvirtd import SYSTEM_URI, ensure_libvirtd, libvirtd_pids
+from tests.harness.linux_guest import linux_guests
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+QEMU_PID_DIR = Path("/run/libvirt/qemu")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of ``pid`` so far (0 once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    # After the comm: state is field 3, utime 14 and stime 15 (1-based in proc(5)).
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def qemu_pid(name: str) -> int:
+    return int((QEMU_PID_DIR / f"{name}.pid").read_text().strip())
+
+
+def window(
+    action: Callable[[], None], ticks: int, interval: float, daemon: int, qemus: list[int]
+) -> dict[str, float]:
+    """Run ``action`` every ``interval`` for ``ticks`` ticks; CPU seconds spent meanwhile."""
+    d0, q0 = cpu_seconds(daemon), sum(cpu_seconds(p) for p in qemus)
+    own0 = time.process_time()
+    kids0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    walls = []
+    deadline = time.monotonic()
+    for _ in range(ticks):
+        t0 = time.perf_counter()
+        action()
+        walls.append(time.perf_counter() - t0)
+        deadline += interval
+        time.sleep(max(0.0, deadline - time.monotonic()))  # the tick interval
+    kids1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return {
+        "libvirtd_s": cpu_seconds(daemon) - d0,
+        "qemu_s": sum(cpu_seconds(p) for p in qemus) - q0,
+        "own_s": time.process_time() - own0,
+        "virsh_s": (kids1.ru_utime + kids1.ru_stime) - (kids0.ru_utime + kids0.ru_stime),
+        "wall_ms": statistics.median(walls) * 1000,
+    }
+
+
+def run(guests: int, ticks: int, interval: float) -> dict[str, object]:
+    ensure_libvirtd()
+    boot = guest_boot()
+    conn = libvirt.open(SYSTEM_URI)
+    try:
+        t0 = time.monotonic()
+        with linux_guests(conn, guests, "bench", boot=boot) as booted:
+            boot_s = time.monotonic() - t0
+            [daemon] = libvirtd_pids()[:1]
+            qemus = [qemu_pid(g.name) for g in booted]
+            domains = len(conn.listAllDomains(libvirt.VIR_CONNECT_LIST_DOMAINS_ACTIVE))
+            collector = DomainCollector(conn, "bench", os.cpu_count(), CallCounter())
+            collector.collect()
+            argv = ["virsh", "-q", "-c", SYSTEM_URI, "domstats", "--raw", *TABLE_GROUP_OPTIONS]
+
+            def console() -> None:
+                collector.collect()
+
+            def virsh() -> None:
+                subprocess.run(argv, check=True, stdout=subprocess.DEVNULL)
+
+            def idle() -> None:
+                pass
+
+            before = window(idle, ticks, interval, daemon, qemus)
+            measured = {
+                "console": window(console, ticks, interval, daemon, qemus),
+                "virsh": window(virsh, ticks, interval, daemon, qemus),
+            }
+            after = window(idle, ticks, interval, daemon, qemus)
+    finally:
+        conn.close()
+    base = {k: (before[k] + after[k]) / 2 for k in ("libvirtd_s", "qemu_s")}
+    results: dict[str, dict[str, float]] = {}
+    for what, m in measured.items():
+        results[what] = {
+            "libvirtd_ms_per_tick": (m["libvirtd_s"] - base["libvirtd_s"]) / ticks * 1000,
+            "qemu_ms_per_tick": (m["qemu_s"] - base["qemu_s"]) / ticks * 1000,
+            "watcher_ms_per_tick": (m["own_s"] if what == "console" else m["virsh_s"])
+            / ticks
+            * 1000,
+            "wall_ms": m["wall_ms"],
+        }
+    return {
+        "benchmark": "real_guests",
+        "guests": guests,
+        "active_domains": domains,
+        "ticks": ticks,
+        "interval_s": interval,
+        "boot_all_s": round(boot_s, 1),
+        "baseline_cpu_pct": {
+            k.removesuffix("_s"): round(v / (ticks * interval) * 100, 2) for k, v in base.items()
+        },
+        "results": {w: {k: round(v, 2) for k, v in r.items()} for w, r in results.items()},
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--guests", type=int, default=4)
+    parser.add_argument("--ticks", type=int, default=15)
+    parser.add_argument("--interval", type=float, default=1.0)
+    args = parser.parse_args()
+    out = run(args.guests, args.ticks, args.interval)
+    results = out["results"]
+    assert isinstance(results, dict)
+    print(
+        f"{out['guests']} real guests ({out['active_domains']} running domains on the host), "
+        f"{out['ticks']} ticks every {out['interval_s']} s; baseline CPU {out['baseline_cpu_pct']}"
+    )
+    print(
+        f"{'watcher':<9} {'libvirtd ms/tick':>17} {'QEMU ms/tick':>13} "
+        f"{'watcher ms/tick':>16} {'wall ms':>8}"
+    )
+    for what, r in results.items():
+        print(
+            f"{what:<9} {r['libvirtd_ms_per_tick']:>17.1f} {r['qemu_ms_per_tick']:>13.1f} "
+            f"{r['watcher_ms_per_tick']:>16.1f} {r['wall_ms']:>8.1f}"
+        )
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()
