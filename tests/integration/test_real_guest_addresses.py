@@ -1,0 +1,80 @@
+"""A real guest's IP address through the chain: its agent, then leases, then the host's ARP
+table; and the reason in words when nothing knows it."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from limen_tui.virt.addresses import GuestAddresses, guest_addresses, read_local_neighbours
+from limen_tui.virt.calls import CallCounter
+from tests.conftest import MakeLinuxGuest
+from tests.harness.linux_guest import LinuxGuest
+
+AGENT_WAIT_S = 20.0
+
+
+@pytest.fixture(scope="module")
+def guest(linux_guests: MakeLinuxGuest) -> LinuxGuest:
+    return linux_guests("addresses", disks=(), nics=1)
+
+
+def ask(guest: LinuxGuest) -> GuestAddresses:
+    return guest_addresses(guest.dom, CallCounter(), read_local_neighbours)
+
+
+def ask_until(guest: LinuxGuest, done: object, timeout: float = AGENT_WAIT_S) -> GuestAddresses:
+    """libvirt notices an agent come or go through the virtio-serial port's state; ask again
+    until it has (bounded)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = ask(guest)
+        if result.source == done or time.monotonic() >= deadline:
+            return result
+        time.sleep(0.2)  # between two asks of a bounded wait
+
+
+def forget_neighbours(guest: LinuxGuest) -> None:
+    for nic in guest.nics:
+        subprocess.run(["ip", "neigh", "flush", "dev", nic.tap], check=True)
+
+
+@pytest.fixture
+def agent_stopped(guest: LinuxGuest) -> Iterator[None]:
+    guest.shell.run("kill $(cat /run/qemu-ga.pid) 2>/dev/null; rm -f /run/qemu-ga.pid; true")
+    yield
+    guest.shell.run("[ -e /run/qemu-ga.pid ] || start-agent")
+    assert ask_until(guest, "agent").source == "agent", "the agent did not come back"
+
+
+def test_with_the_agent_the_guest_says_its_address(guest: LinuxGuest) -> None:
+    result = ask_until(guest, "agent")
+    nic = guest.nics[0]
+    assert result.source == "agent"
+    assert [(a.address, a.prefix, a.mac) for a in result.addresses] == [
+        (nic.guest_ip, nic.prefix, nic.mac)
+    ]
+
+
+def test_with_nothing_known_the_reason_is_given(guest: LinuxGuest, agent_stopped: None) -> None:
+    forget_neighbours(guest)
+    result = ask_until(guest, None)
+    assert result.addresses == ()
+    assert result.reason == "no agent, no lease, no ARP entry: is the guest up?"
+
+
+def test_with_the_agent_stopped_traffic_puts_the_address_in_the_arp_table(
+    guest: LinuxGuest, agent_stopped: None
+) -> None:
+    forget_neighbours(guest)
+    nic = guest.nics[0]
+    guest.shell.run(f"ping -c 1 -W 5 {nic.host_ip} >/dev/null")
+    result = ask_until(guest, "arp")
+    assert result.source == "arp"
+    assert [(a.address, a.mac, a.interface) for a in result.addresses] == [
+        (nic.guest_ip, nic.mac, nic.tap)
+    ]
+    assert [t.failure for t in result.tried[:2]] == ["no agent", "no lease"]
