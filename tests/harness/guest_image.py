@@ -144,12 +144,14 @@ def _run(argv: list[str], cwd: Path | None = None) -> str:
     return proc.stdout
 
 
-def _candidate(package: str) -> str:
-    out = _run(["apt-cache", "policy", package])
-    match = re.search(r"Candidate:\s*(\S+)", out)
-    if match is None or match.group(1) == "(none)":
-        raise LookupError(package)
-    return match.group(1)
+def _candidates(packages: list[str]) -> dict[str, str]:
+    """Each package's candidate version, from one ``apt-cache policy`` run."""
+    out = _run(["apt-cache", "policy", *packages])
+    found = dict(re.findall(r"(?m)^(\S+):\n(?:.*\n)*?\s+Candidate:\s*(\S+)", out))
+    missing = [p for p in packages if found.get(p, "(none)") == "(none)"]
+    if missing:
+        raise LookupError(", ".join(missing))
+    return {p: found[p] for p in packages}
 
 
 def _kernel_package() -> str:
@@ -169,7 +171,7 @@ def _resolve_versions() -> dict[str, str]:
     for attempt in range(2):
         try:
             kernel = _kernel_package()
-            return {p: _candidate(p) for p in (kernel, BUSYBOX, GUEST_AGENT)}
+            return _candidates([kernel, BUSYBOX, GUEST_AGENT])
         except LookupError:
             if attempt:
                 raise
@@ -321,6 +323,10 @@ def guest_boot(cache_root: Path = CACHE_ROOT) -> GuestBoot:
     with _locked(cache_root / ".lock"):
         if not (kernel.exists() and initrd.exists()):
             _build(versions, target)
+            # Images of older package versions: a running guest keeps its open files.
+            for old in cache_root.iterdir():
+                if old.is_dir() and old != target:
+                    shutil.rmtree(old, ignore_errors=True)
     return GuestBoot(kernel=kernel, initrd=initrd, key=key, versions=versions)
 
 

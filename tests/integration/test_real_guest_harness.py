@@ -98,9 +98,8 @@ def test_the_power_button_powers_the_guest_off_and_remove_leaves_nothing(
 
 
 def test_the_image_is_cached_between_runs(guest_boot_image: GuestBoot) -> None:
+    """Keyed by the package versions and the recipe: asking again rebuilds nothing."""
     before = guest_boot_image.initrd.stat().st_mtime_ns
-    started = time.monotonic()
     again = guest_boot()
     assert again.initrd == guest_boot_image.initrd
     assert again.initrd.stat().st_mtime_ns == before
-    assert time.monotonic() - started < 5
