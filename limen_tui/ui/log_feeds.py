@@ -5,13 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncGenerator, Awaitable, Callable
 
-from limen_tui.logs.lines import Batch
+from limen_tui.fleet.errors import explain
+from limen_tui.fleet.logs import LogOpener
 from limen_tui.ui.widgets.log_pane import LogPane
-
-Opener = Callable[[], Awaitable[tuple[AsyncGenerator[Batch, None], str]]]
-"""Finds the source (may ask a host over SSH) and returns (its batches, a note for the pane)."""
 
 
 class LogFeeds:
@@ -20,7 +17,7 @@ class LogFeeds:
         self.sources: dict[str, str] = {}
         """What each pane follows now, by pane id (so a pane is not restarted for nothing)."""
 
-    def follow(self, pane: LogPane, what: str, opener: Opener) -> None:
+    def follow(self, pane: LogPane, what: str, opener: LogOpener) -> None:
         pane_id = pane.id or ""
         if self.sources.get(pane_id) == what and pane_id in self._tasks:
             return
@@ -31,11 +28,11 @@ class LogFeeds:
             self._run(pane, what, opener), name=f"log {pane_id}"
         )
 
-    async def _run(self, pane: LogPane, what: str, opener: Opener) -> None:
+    async def _run(self, pane: LogPane, what: str, opener: LogOpener) -> None:
         try:
             batches, note = await opener()
         except Exception as exc:
-            pane.set_note(f"cannot follow {what}: {exc}")
+            pane.set_note(f"cannot follow {what}: {explain(exc)}")
             return
         pane.set_note(note or what)
         async with contextlib.aclosing(batches):

@@ -1,52 +1,22 @@
-"""Textual messages carrying the fleet's updates to the widgets, named as things that happened."""
+"""The console's Textual messages: one carries any core update, one a line of the own log.
+
+There is no twin message per update type: `FleetUpdated` carries the fleet's value as it is,
+and the app routes it by its type (app.py). The fleet calls the app's sink on this loop, but
+sometimes from a plain callback (libvirt's event thread hands over with call_soon_threadsafe),
+outside Textual's context; a message makes the handler run in the app's own message pump.
+Log lines come from any thread (whatever called `logging`), and posting is thread-safe.
+"""
 
 from __future__ import annotations
 
 from textual.message import Message
 
-from limen_tui.fleet.updates import (
-    BatchFinished,
-    DomainEventArrived,
-    DomainsRefreshed,
-    HostStatusChanged,
-    OperationChanged,
-)
-from limen_tui.hosts.monitor import HealthUpdate
+from limen_tui.fleet.updates import FleetUpdate
 from limen_tui.logs.buffer import LogLine
 
 
-class HostStatusUpdated(Message):
-    def __init__(self, update: HostStatusChanged) -> None:
-        super().__init__()
-        self.update = update
-
-
-class DomainsUpdated(Message):
-    def __init__(self, update: DomainsRefreshed) -> None:
-        super().__init__()
-        self.update = update
-
-
-class DomainEventReceived(Message):
-    def __init__(self, update: DomainEventArrived) -> None:
-        super().__init__()
-        self.update = update
-
-
-class OperationUpdated(Message):
-    def __init__(self, update: OperationChanged) -> None:
-        super().__init__()
-        self.update = update
-
-
-class BatchSummarised(Message):
-    def __init__(self, update: BatchFinished) -> None:
-        super().__init__()
-        self.update = update
-
-
-class HealthChanged(Message):
-    def __init__(self, update: HealthUpdate) -> None:
+class FleetUpdated(Message):
+    def __init__(self, update: FleetUpdate) -> None:
         super().__init__()
         self.update = update
 

@@ -7,9 +7,13 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 
+from limen_tui.cli.factory import make_app
 from limen_tui.config.settings import Settings
 from limen_tui.demo import demo_uri
+from limen_tui.fleet.host import Host
+from limen_tui.fleet.reads import HostOverview, read_overview
 from limen_tui.fleet.updates import DomainEventArrived, DomainsRefreshed, HostStatusChanged
+from limen_tui.hosts.monitor import HealthSettings, HealthUpdated
 from limen_tui.model import DomainEvent, HostStatus, LinkState, PowerState
 from limen_tui.ui.app import LimenApp
 from limen_tui.ui.widgets.vm_table import VmTable
@@ -30,8 +34,12 @@ async def wait_for(check: Callable[[], bool], limit: float = 10.0) -> None:
         await asyncio.sleep(0.02)
 
 
-def demo_app(size_hint: str = "", **kw: object) -> LimenApp:
-    return LimenApp([demo_uri()], Settings(refresh_interval=0.2), demo=True, **kw)  # type: ignore[arg-type]
+def demo_app(settings: Settings | None = None, *, keymap: dict[str, str] | None = None) -> LimenApp:
+    """The console on the live demo fleet (refreshing every 0.2 s), built as the command line
+    builds it (each app gets a private copy of the demo fleet)."""
+    return make_app(
+        [demo_uri()], settings or Settings(refresh_interval=0.2), demo=True, keymap=keymap
+    )
 
 
 def demo_snapshot_updates() -> list[HostStatusChanged | DomainsRefreshed | DomainEventArrived]:
@@ -90,11 +98,47 @@ def demo_snapshot_updates() -> list[HostStatusChanged | DomainsRefreshed | Domai
     return [HostStatusChanged(status), DomainsRefreshed("demo", tick.changed, [], tick), *events]
 
 
-def injected_app() -> LimenApp:
-    return LimenApp([demo_uri()], Settings(), demo=True, start_fleet=False)
+def injected_app(settings: Settings | None = None) -> LimenApp:
+    """The console with no fleet (nothing polls): tests inject the updates with `inject`."""
+    return make_app([demo_uri()], settings or Settings(), demo=True, start_fleet=False)
 
 
 async def inject(app: LimenApp) -> None:
+    await wait_for(lambda: app.main.showing)
     for update in demo_snapshot_updates():
         app.publish(update)
     await wait_for(lambda: app.query_one(VmTable).row_count > 0)
+
+
+class StillHost(Host):
+    """A real Host that is never started (it polls nothing) and answers `overview` with what
+    the demo hypervisor said once."""
+
+    def __init__(self, status: HostStatus, fixed: HostOverview) -> None:
+        super().__init__(status.uri, key=status.key, demo=True, health=HealthSettings())
+        self.status = status
+        self._fixed = fixed
+
+    async def overview(self) -> HostOverview:
+        return self._fixed
+
+
+def still_host(health: HealthUpdated) -> Host:
+    """The demo host as one real tick and two events left it, with `health` as its last
+    sample (what the hosts screen is handed in its picture)."""
+    ensure_event_loop()
+    calls = CallCounter()
+    conn = open_connection(demo_uri(), readonly=True, calls=calls, on_close=lambda _: None)
+    try:
+        fixed = read_overview(conn, calls, None, None)
+    finally:
+        close_quietly(conn)
+    updates = demo_snapshot_updates()
+    status = next(u.status for u in updates if isinstance(u, HostStatusChanged))
+    rows = {r.uuid: r for u in updates if isinstance(u, DomainsRefreshed) for r in u.changed}
+    rows.update((u.row.uuid, u.row) for u in updates if isinstance(u, DomainEventArrived) and u.row)
+    host = StillHost(status, fixed)
+    host.book.adopt(rows.values())
+    assert host.health is not None
+    host.health.last_sample = health.sample
+    return host

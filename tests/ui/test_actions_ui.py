@@ -3,8 +3,7 @@ console gets a private copy of the fleet, so what a test changes stays in that t
 
 from __future__ import annotations
 
-from dataclasses import replace
-
+from limen_tui.config.settings import Settings
 from limen_tui.fleet.operations import OpState
 from limen_tui.model import PowerState
 from limen_tui.ui.screens.confirm import ConfirmScreen, TypeNameToDeleteScreen
@@ -109,9 +108,7 @@ async def test_marks_and_bulk_action_with_a_summary() -> None:
 
 
 async def test_readonly_session_offers_no_actions() -> None:
-    app = demo_app()
-    app.settings = replace(app.settings, readonly=True)
-    app.readonly = True
+    app = demo_app(Settings(refresh_interval=0.2, readonly=True))
     async with app.run_test(size=(120, 40)) as pilot:
         await _select(pilot, app, "app-01")
         await pilot.press("o", "F", "D", "p", "enter")
@@ -190,16 +187,7 @@ async def test_create_form_refuses_bad_input_in_plain_words_and_creates_nothing(
 
 
 async def test_keys_remapped_in_the_config_take_effect() -> None:
-    from limen_tui.config.settings import Settings
-    from limen_tui.demo import demo_uri
-    from limen_tui.ui.app import LimenApp
-
-    app = LimenApp(
-        [demo_uri()],
-        Settings(refresh_interval=0.2),
-        demo=True,
-        keymap={"pause": "ctrl+p", "start": "p"},
-    )
+    app = demo_app(keymap={"pause": "ctrl+p", "start": "p"})
     async with app.run_test(size=(120, 40)) as pilot:
         await _select(pilot, app, "app-02")
         await pilot.press("ctrl+p")

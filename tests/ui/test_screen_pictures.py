@@ -110,15 +110,15 @@ def fixed_health() -> Any:
 
 
 async def _hosts_screen(pilot: Pilot[None]) -> None:
-    from limen_tui.ui.health_view import summary
-    from limen_tui.ui.widgets.host_bar import HostBar
+    from limen_tui.ui.screens.hosts import HostsScreen
+
+    from .helpers import still_host
 
     await _loaded(pilot)
     update = fixed_health()
     app: Any = pilot.app
-    app.health_latest["demo"] = update
-    app.query_one(HostBar).set_health("demo", summary(update))
-    await pilot.press("H")
+    app.publish(update)
+    app.push_screen(HostsScreen({"demo": still_host(update)}))
     await pilot.pause()
 
 

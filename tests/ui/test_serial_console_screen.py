@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import io
-from dataclasses import replace
 
 from rich.console import Console
 from textual.coordinate import Coordinate
 
+from limen_tui.config.settings import Settings
 from limen_tui.model import PowerState
 from limen_tui.ui.screens.help import HelpScreen
 from limen_tui.ui.widgets.details import DetailsPanel, details_table
@@ -130,8 +130,7 @@ async def test_event_log_keeps_only_its_bound() -> None:
     from limen_tui.model import DomainEvent
     from limen_tui.ui.widgets.event_log import EventLog
 
-    app = injected_app()
-    app.settings = replace(app.settings, event_log_lines=25)
+    app = injected_app(Settings(event_log_lines=25))
     async with app.run_test(size=(80, 24)):
         log = app.query_one(EventLog)
         for i in range(500):
@@ -158,7 +157,7 @@ async def test_diagnostics_show_calls_and_cache_counters() -> None:
             await pilot.press("i")
             assert isinstance(app.screen, DiagnosticsScreen)
             out = RichConsole(width=120, record=True, file=io.StringIO())
-            out.print(diagnostics(app))
+            out.print(diagnostics(app.fleet, app.cache))
             text = out.export_text()
             assert "getAllDomainStats" in text and "hit ratio" in text
             await pilot.press("escape")

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import ClassVar
 
-import libvirt
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -15,25 +13,13 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Select, Static
 
-from limen_tui.fleet.host import HostSession
+from limen_tui.fleet.errors import explain
+from limen_tui.fleet.host import Host
 from limen_tui.model.vm_spec import NIC_ETHERNET, NIC_USER, VmSpec
 from limen_tui.ui import text as fmt
-from limen_tui.virt.connection import describe_error
-from limen_tui.virt.vmspec import validate
+from limen_tui.ui.worker_failures import WorkerFailuresToApp
 
 NO_NIC = "(no network)"
-
-
-@dataclass(frozen=True, slots=True)
-class HostChoices:
-    pools: list[str]
-    networks: list[str]
-
-
-def read_choices(conn: libvirt.virConnect) -> HostChoices:
-    pools = sorted(p.name() for p in conn.listAllStoragePools() if p.isActive())
-    nets = sorted(n.name() for n in conn.listAllNetworks() if n.isActive())
-    return HostChoices(pools, nets)
 
 
 def _number(value: str, what: str, *, whole: bool) -> tuple[float | None, str | None]:
@@ -46,7 +32,7 @@ def _number(value: str, what: str, *, whole: bool) -> tuple[float | None, str | 
     return n, None
 
 
-class CreateVmScreen(ModalScreen[tuple[VmSpec, bool] | None]):
+class CreateVmScreen(WorkerFailuresToApp, ModalScreen[tuple[VmSpec, bool] | None]):
     """Returns the checked spec and whether to start it; the caller runs the transaction."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "dismiss(None)", "Cancel")]
@@ -59,13 +45,13 @@ class CreateVmScreen(ModalScreen[tuple[VmSpec, bool] | None]):
     CreateVmScreen Horizontal { height: auto; }
     """
 
-    def __init__(self, session: HostSession) -> None:
+    def __init__(self, host: Host) -> None:
         super().__init__()
-        self.session = session
+        self.host = host
 
     def compose(self) -> ComposeResult:
         with VerticalScroll() as box:
-            box.border_title = Text("New VM on ").append_text(fmt.literal(self.session.key))
+            box.border_title = Text("New VM on ").append_text(fmt.literal(self.host.key))
             yield Input(placeholder="name", id="name")
             with Horizontal():
                 yield Input("1", placeholder="vCPUs", id="vcpus")
@@ -89,9 +75,9 @@ class CreateVmScreen(ModalScreen[tuple[VmSpec, bool] | None]):
     @work(exclusive=True, group="create-choices", exit_on_error=False)
     async def _load_choices(self) -> None:
         try:
-            choices = await self.session.on_host(read_choices)
+            choices = await self.host.new_vm_choices()
         except Exception as exc:
-            self._problems([f"cannot list pools and networks: {describe_error(exc)}"])
+            self._problems([f"cannot list pools and networks: {explain(exc)}"])
             return
         self.query_one("#pool", Select).set_options((p, p) for p in choices.pools)
         nets = [*choices.networks, NIC_USER, NIC_ETHERNET, NO_NIC]
@@ -146,9 +132,9 @@ class CreateVmScreen(ModalScreen[tuple[VmSpec, bool] | None]):
         label = self.query_one("#problems", Static)
         label.update("checking on the host…")
         try:
-            problems = await self.session.on_host(lambda conn: validate(conn, spec))
+            problems = await self.host.check_new_vm(spec)
         except Exception as exc:
-            problems = [f"cannot check on the host: {describe_error(exc)}"]
+            problems = [f"cannot check on the host: {explain(exc)}"]
         if problems:
             self._problems(problems)
             return

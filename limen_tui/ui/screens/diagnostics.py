@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 from rich.console import Group
 from rich.table import Table
@@ -14,24 +14,24 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from limen_tui.fleet.fleet import Fleet
 from limen_tui.model import human_bytes
+from limen_tui.store.cache import Cache
 from limen_tui.ui import text as fmt
-
-if TYPE_CHECKING:
-    from limen_tui.ui.app import LimenApp
+from limen_tui.ui.worker_failures import WorkerFailuresToApp
 
 
-def diagnostics(app: LimenApp) -> Group:
+def diagnostics(fleet: Fleet | None, cache: Cache | None) -> Group:
     parts: list[Table | Text] = []
     calls = Table(title="libvirt calls since start", title_justify="left", expand=True)
     calls.add_column("host")
     calls.add_column("call")
     calls.add_column("count", justify="right")
     calls.add_column("last tick", justify="right")
-    if app.fleet is not None:
-        for key, session in app.fleet.sessions.items():
-            tally = session.calls.tally()
-            last = session.status.calls_last_tick
+    if fleet is not None:
+        for key, host in fleet.hosts.items():
+            tally = host.calls.tally()
+            last = host.status.calls_last_tick
             first = True
             for kind, n in sorted(tally.items(), key=lambda kv: -kv[1]):
                 calls.add_row(
@@ -42,7 +42,6 @@ def diagnostics(app: LimenApp) -> Group:
                 )
                 first = False
     parts.append(calls)
-    cache = app.cache
     if cache is None:
         parts.append(Text("\nNo cache in this session."))
     else:
@@ -69,13 +68,18 @@ def diagnostics(app: LimenApp) -> Group:
     return Group(*parts)
 
 
-class DiagnosticsScreen(ModalScreen[None]):
+class DiagnosticsScreen(WorkerFailuresToApp, ModalScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,q,i", "dismiss(None)", "Close")]
     DEFAULT_CSS = """
     DiagnosticsScreen { align: center middle; }
     DiagnosticsScreen > VerticalScroll { width: 90%; height: 90%; border: round $accent;
         background: $surface; padding: 0 1; }
     """
+
+    def __init__(self, fleet: Fleet | None, cache: Cache | None) -> None:
+        super().__init__()
+        self.fleet = fleet
+        self.cache = cache
 
     def compose(self) -> ComposeResult:
         with VerticalScroll() as box:
@@ -89,8 +93,5 @@ class DiagnosticsScreen(ModalScreen[None]):
     @work(thread=True, exclusive=True, group="diagnostics", exit_on_error=False)
     def refresh_body(self) -> None:
         """Built in a thread: the cache's counters are an SQLite read."""
-        from limen_tui.ui.app import LimenApp
-
-        assert isinstance(self.app, LimenApp)
-        body = diagnostics(self.app)
+        body = diagnostics(self.fleet, self.cache)
         self.app.call_from_thread(lambda: self.query_one("#body", Static).update(body))

@@ -6,7 +6,8 @@ Enter shows only that host's VMs in the table; `a` shows all hosts again.
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, ClassVar
+from collections.abc import Mapping
+from typing import ClassVar
 
 from rich.console import Group
 from rich.table import Table
@@ -18,15 +19,14 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Static
 
+from limen_tui.fleet.errors import explain
+from limen_tui.fleet.host import Host
 from limen_tui.fleet.reads import HostOverview
 from limen_tui.model import HostStatus, PowerState, human_bytes
 from limen_tui.ui import text as fmt
-from limen_tui.ui.health_view import gauges, summary
+from limen_tui.ui.health_view import gauges, latest, summary
 from limen_tui.ui.widgets.host_bar import LINK_STYLE
-from limen_tui.virt.connection import describe_error
-
-if TYPE_CHECKING:
-    from limen_tui.ui.app import LimenApp
+from limen_tui.ui.worker_failures import WorkerFailuresToApp
 
 
 def facts_table(status: HostStatus) -> Table:
@@ -102,17 +102,16 @@ def overview_tables(o: HostOverview) -> list[Table | Text]:
     return out
 
 
-def health_cell(app: LimenApp, host: str) -> Text:
-    update = app.health_latest.get(host)
+def health_cell(host: Host) -> Text:
+    update = latest(host.health)
     if update is not None:
         return summary(update)
-    board = app.health_board
-    if board is not None and host in board.monitors:
-        return Text(board.monitors[host].state.value, style="dim")
+    if host.health is not None:
+        return Text(host.health.state.value, style="dim")
     return Text("-", style="dim")
 
 
-class HostsScreen(ModalScreen[str | None]):
+class HostsScreen(WorkerFailuresToApp, ModalScreen[str | None]):
     """Returns the host to show alone, "" for all hosts, or None to leave the filter alone."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -130,6 +129,10 @@ class HostsScreen(ModalScreen[str | None]):
     shown: Group | None = None
     """What the info pane shows now (for tests and screenshots)."""
 
+    def __init__(self, hosts: Mapping[str, Host]) -> None:
+        super().__init__()
+        self.hosts = hosts
+
     def compose(self) -> ComposeResult:
         with Vertical() as box:
             box.border_title = "Hosts: Enter shows one host's VMs, a shows all"
@@ -137,13 +140,6 @@ class HostsScreen(ModalScreen[str | None]):
             with VerticalScroll(id="hostinfo"):
                 yield Static(id="facts")
         yield Footer()
-
-    @property
-    def console(self) -> LimenApp:
-        from limen_tui.ui.app import LimenApp
-
-        assert isinstance(self.app, LimenApp)
-        return self.app
 
     def on_mount(self) -> None:
         table = self.query_one("#hostlist", DataTable)
@@ -161,14 +157,9 @@ class HostsScreen(ModalScreen[str | None]):
         table.focus()
 
     def _fill(self) -> None:
-        from limen_tui.ui.widgets.host_bar import HostBar
-        from limen_tui.ui.widgets.vm_table import VmTable
-
         table = self.query_one("#hostlist", DataTable)
-        statuses = self.console.query_one(HostBar).statuses
-        rows = self.console.query_one(VmTable).rows_by_key.values()
-        for key, s in statuses.items():
-            mine = [r for r in rows if r.host == key]
+        for key, host in self.hosts.items():
+            s, mine = host.status, host.rows.values()
             running = sum(r.state is PowerState.RUNNING for r in mine)
             table.add_row(
                 fmt.literal(key),
@@ -176,7 +167,7 @@ class HostsScreen(ModalScreen[str | None]):
                 time.strftime("%H:%M:%S", time.localtime(s.since)),
                 f"{running}/{len(mine)}",
                 "" if s.calls_last_tick is None else str(s.calls_last_tick),
-                health_cell(self.console, key),
+                health_cell(host),
                 fmt.literal(s.reason),
                 key=key,
             )
@@ -192,31 +183,23 @@ class HostsScreen(ModalScreen[str | None]):
 
     @work(exclusive=True, group="host-info", exit_on_error=False)
     async def _show(self, key: str) -> None:
-        from limen_tui.ui.widgets.host_bar import HostBar
-
         facts = self.query_one("#facts", Static)
-        status = self.console.query_one(HostBar).statuses.get(key)
-        if status is None:
+        host = self.hosts.get(key)
+        if host is None:
             return
-        parts: list[Table | Text] = [facts_table(status)]
-        health = self.console.health_latest.get(key)
-        board = self.console.health_board
-        if health is not None:
-            history = board.monitors[key].tracker.history if board and key in board.monitors else []
-            parts += [Text("\nHealth", style="bold underline"), gauges(health, history)]
-        elif board is not None and key in board.monitors:
-            monitor = board.monitors[key]
+        parts: list[Table | Text] = [facts_table(host.status)]
+        monitor = host.health
+        health = latest(monitor)
+        if monitor is not None and health is not None:
+            parts += [Text("\nHealth", style="bold underline")]
+            parts.append(gauges(health, monitor.tracker.history))
+        elif monitor is not None:
             parts.append(Text(f"\nHealth: {monitor.state.value} {monitor.reason}".rstrip()))
         facts.update(Group(*parts, Text("\nreading pools and networks…", style="dim")))
-        fleet = self.console.fleet
-        if fleet is None or key not in fleet.sessions:
-            self.shown = Group(*parts)
-            facts.update(self.shown)
-            return
         try:
-            overview = await fleet.sessions[key].overview()
+            overview = await host.overview()
         except Exception as exc:
-            parts.append(Text(f"\ncannot read the host: {describe_error(exc)}", style="red"))
+            parts.append(Text(f"\ncannot read the host: {explain(exc)}", style="red"))
         else:
             parts += overview_tables(overview)
         self.shown = Group(*parts)

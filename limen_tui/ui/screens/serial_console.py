@@ -2,24 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
-from typing import TYPE_CHECKING
-
-import libvirt
 from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import Static
 
+from limen_tui.fleet.errors import explain
+from limen_tui.fleet.host import Host
+from limen_tui.fleet.serial import SerialConsoleHandle
 from limen_tui.model import DomainRow
 from limen_tui.terminal.keys import DETACH_KEY_NAME, key_bytes
 from limen_tui.terminal.vt100 import Terminal
 from limen_tui.ui import text as fmt
-from limen_tui.virt.serial_console import SerialConsole
-
-if TYPE_CHECKING:
-    from limen_tui.ui.app import LimenApp
 
 REPAINT_SECONDS = 0.05
 """Console output comes in many tiny chunks; the screen is redrawn at most this often."""
@@ -34,21 +29,15 @@ class SerialConsoleScreen(Screen[None]):
     SerialConsoleScreen #bar { height: 1; background: $primary-background; }
     """
 
-    def __init__(self, row: DomainRow, *, force: bool = False) -> None:
+    def __init__(self, row: DomainRow, host: Host, *, force: bool = False) -> None:
         super().__init__()
         self.row = row
+        self.host = host
         self.force = force
         self.terminal = Terminal()
-        self.console: SerialConsole | None = None
+        self.console: SerialConsoleHandle | None = None
         self.ended = ""
         self._repaint_all = True
-
-    @property
-    def limen(self) -> LimenApp:
-        from limen_tui.ui.app import LimenApp
-
-        assert isinstance(self.app, LimenApp)
-        return self.app
 
     def compose(self) -> ComposeResult:
         yield Static(id="term", markup=False)
@@ -63,25 +52,13 @@ class SerialConsoleScreen(Screen[None]):
         self.query_one("#bar", Static).update(bar)
 
     async def attach(self) -> None:
-        """Attach before the screen is shown (blocking part in the host's workers).
+        """Attach before the screen is shown (the blocking part runs in the host's workers).
 
-        Raises SerialConsoleBusy when another client holds the console and this is no take-over.
+        Raises SerialConsoleInUse when another client holds the console and this is no take-over.
         """
-        fleet = self.limen.fleet
-        if fleet is None or self.row.host not in fleet.sessions:
-            raise RuntimeError("not connected to this host")
-        loop = asyncio.get_running_loop()
-
-        def attach(dom: libvirt.virDomain) -> SerialConsole:
-            return SerialConsole.attach(
-                dom,
-                loop=loop,
-                on_output=self._output,
-                on_closed=self._console_ended,
-                force=self.force,
-            )
-
-        self.console = await fleet.sessions[self.row.host].on_domain(self.row.uuid, attach)
+        self.console = await self.host.open_serial_console(
+            self.row.uuid, on_output=self._output, on_closed=self._console_ended, force=self.force
+        )
 
     def on_mount(self) -> None:
         self.set_interval(REPAINT_SECONDS, self._repaint)
@@ -117,11 +94,9 @@ class SerialConsoleScreen(Screen[None]):
 
     async def detach(self) -> None:
         console, self.console = self.console, None
-        fleet = self.limen.fleet
-        session = fleet.sessions.get(self.row.host) if fleet is not None else None
-        if console is not None and session is not None:
+        if console is not None:
             try:
-                await session.call(console.detach, 10.0)
+                await console.detach()
             except Exception as exc:
-                self.limen.notify(f"detach: {exc}", severity="warning", markup=False)
+                self.notify(f"detach: {explain(exc)}", severity="warning", markup=False)
         self.app.pop_screen()

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from collections.abc import Callable
+from typing import ClassVar
 
 from rich.text import Text
 from textual import on, work
@@ -12,15 +13,22 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Checkbox, DataTable, Footer, Input, Label, Static
 
+from limen_tui.fleet.errors import explain
+from limen_tui.fleet.host import Host
 from limen_tui.model import DomainRow
+from limen_tui.model.action_params import (
+    ActionParams,
+    SnapshotDelete,
+    SnapshotRevert,
+    SnapshotTake,
+)
 from limen_tui.model.snapshot import SnapshotInfo, name_problem
 from limen_tui.ui import text as fmt
 from limen_tui.ui.screens.confirm import ConfirmScreen
-from limen_tui.virt.connection import describe_error
-from limen_tui.virt.snapshots import snapshot_tree
+from limen_tui.ui.worker_failures import WorkerFailuresToApp
 
-if TYPE_CHECKING:
-    from limen_tui.ui.app import LimenApp
+RunAction = Callable[[str, ActionParams], None]
+"""Runs a snapshot action on this screen's VM (the main screen's action flow)."""
 
 
 class SnapshotForm(ModalScreen[tuple[str, str, bool] | None]):
@@ -65,7 +73,7 @@ class SnapshotForm(ModalScreen[tuple[str, str, bool] | None]):
         )
 
 
-class SnapshotScreen(ModalScreen[None]):
+class SnapshotScreen(WorkerFailuresToApp, ModalScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q", "dismiss(None)", "Close"),
         Binding("c", "take", "Take"),
@@ -81,17 +89,12 @@ class SnapshotScreen(ModalScreen[None]):
     SnapshotScreen #status { height: auto; padding: 0 1; }
     """
 
-    def __init__(self, vm: DomainRow) -> None:
+    def __init__(self, vm: DomainRow, host: Host, run: RunAction) -> None:
         super().__init__()
         self.vm = vm
+        self.host = host
+        self.run = run
         self.snapshots: list[SnapshotInfo] = []
-
-    @property
-    def console(self) -> LimenApp:
-        from limen_tui.ui.app import LimenApp
-
-        assert isinstance(self.app, LimenApp)
-        return self.app
 
     def compose(self) -> ComposeResult:
         with Vertical() as box:
@@ -117,15 +120,11 @@ class SnapshotScreen(ModalScreen[None]):
 
     @work(exclusive=True, group="snapshots", exit_on_error=False)
     async def _load(self) -> None:
-        fleet = self.console.fleet
         status = self.query_one("#status", Static)
-        if fleet is None or self.vm.host not in fleet.sessions:
-            status.update("not connected")
-            return
         try:
-            tree = await fleet.sessions[self.vm.host].on_domain(self.vm.uuid, snapshot_tree)
+            tree = await self.host.snapshot_tree(self.vm.uuid)
         except Exception as exc:
-            status.update(Text(f"cannot read snapshots: {describe_error(exc)}"))
+            status.update(Text(f"cannot read snapshots: {explain(exc)}"))
             return
         self.snapshots = tree
         table = self.query_one("#tree", DataTable)
@@ -156,18 +155,15 @@ class SnapshotScreen(ModalScreen[None]):
         key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
         return next((s for s in self.snapshots if s.name == key), None)
 
-    def _act(self, action: str, params: dict[str, object]) -> None:
-        self.console.start_action(action, [self.vm], dict(params))
+    def _act(self, action: str, params: ActionParams) -> None:
+        self.run(action, params)
         self.set_timer(1.0, self.action_reload)
 
     def action_take(self) -> None:
         def taken(answer: tuple[str, str, bool] | None) -> None:
             if answer is not None:
                 name, description, memory = answer
-                self._act(
-                    "snapshot_create",
-                    {"name": name, "description": description, "with_memory": memory},
-                )
+                self._act("snapshot_create", SnapshotTake(name, description, memory))
 
         self.app.push_screen(SnapshotForm(self.vm, {s.name for s in self.snapshots}), taken)
 
@@ -180,7 +176,7 @@ class SnapshotScreen(ModalScreen[None]):
         question.append("? What changed since is lost.")
         self.app.push_screen(
             ConfirmScreen(question),
-            lambda yes: self._act("snapshot_revert", {"name": snap.name}) if yes else None,
+            lambda yes: self._act("snapshot_revert", SnapshotRevert(snap.name)) if yes else None,
         )
 
     def action_delete(self, with_children: bool) -> None:
@@ -191,7 +187,7 @@ class SnapshotScreen(ModalScreen[None]):
         if with_children and snap.children:
             question.append(f" and its {len(snap.children)} child snapshot(s)")
         question.append("?")
-        params = {"name": snap.name, "with_children": with_children}
+        params = SnapshotDelete(snap.name, with_children)
         self.app.push_screen(
             ConfirmScreen(question),
             lambda yes: self._act("snapshot_delete", params) if yes else None,

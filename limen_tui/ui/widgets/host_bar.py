@@ -66,13 +66,16 @@ class HostBar(Static):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.statuses: dict[str, HostStatus] = {}
+        """What each line shows now (the fleet's hosts are the registry; this is the picture)."""
         self.health: dict[str, Text] = {}
 
-    def set_status(self, status: HostStatus) -> None:
-        if self.statuses.get(status.key) == status:
-            return
-        self.statuses[status.key] = status
-        self._draw()
+    def set_status(self, status: HostStatus) -> HostStatus | None:
+        """Show `status`; returns what its line showed before (None: a new line)."""
+        previous = self.statuses.get(status.key)
+        if previous != status:
+            self.statuses[status.key] = status
+            self._draw()
+        return previous
 
     def set_health(self, host: str, summary: Text) -> None:
         if self.health.get(host) == summary:

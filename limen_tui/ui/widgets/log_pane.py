@@ -17,6 +17,7 @@ from textual.widgets import Input, RichLog, Static
 
 from limen_tui.logs.buffer import LineBuffer, LogLine
 from limen_tui.logs.levels import Level
+from limen_tui.ui.worker_failures import WorkerFailuresToApp
 
 LEVEL_STYLE = {Level.ERROR: "red", Level.WARNING: "yellow", Level.INFO: "", Level.DEBUG: "dim"}
 LEVELS = [Level.DEBUG, Level.INFO, Level.WARNING, Level.ERROR]
@@ -26,7 +27,7 @@ REDRAW_AT_MOST = 2000
 """Lines drawn per flush while following; a bigger burst keeps its older lines in the buffer."""
 
 
-class LogPane(Vertical):
+class LogPane(WorkerFailuresToApp, Vertical):
     """One source's lines. Lines are data: they arrive cleaned and are never read as markup."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -76,7 +77,7 @@ class LogPane(Vertical):
     def on_mount(self) -> None:
         if self._unwritten:
             self._flush()
-        self._status()
+        self._draw_status()  # is_mounted is only True once on_mount has returned
 
     @property
     def lines_widget(self) -> RichLog:
@@ -161,6 +162,10 @@ class LogPane(Vertical):
         self._status()
 
     def _status(self) -> None:
+        if self.is_mounted:
+            self._draw_status()
+
+    def _draw_status(self) -> None:
         parts = [self.title] if self.title else []
         parts.append("following" if self.following else f"paused, {self.pending} new")
         parts.append(f"{len(self.buffer)} lines")
@@ -173,8 +178,7 @@ class LogPane(Vertical):
             parts.append(f"{hits} match(es) for {self.search_text!r}")
         if self.source_note:
             parts.append(self.source_note)
-        if self.is_mounted:
-            self.query_one("#status", Static).update(" · ".join(parts))
+        self.query_one("#status", Static).update(" · ".join(parts))
 
     # -- keys ------------------------------------------------------------------------------------
 

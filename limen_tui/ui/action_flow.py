@@ -1,0 +1,227 @@
+"""From a key press to an operation: pick the VMs, ask what is needed, confirm, run in a worker.
+
+The main screen hands every action key to an `ActionFlow`; the flow asks its questions on the
+screen it was given and runs the fleet's `perform` in the "actions" worker group, whose
+failures reach the app's one worker-failure handler.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+from typing import Any
+
+from rich.text import Text
+from textual.screen import Screen
+
+from limen_tui.fleet.fleet import Fleet
+from limen_tui.fleet.host import Host
+from limen_tui.fleet.operations import Operation, OpState
+from limen_tui.fleet.registry import ACTIONS
+from limen_tui.model import DomainRow, PowerState
+from limen_tui.model.action_params import (
+    ActionParams,
+    Autostart,
+    Delete,
+    NoParams,
+    Rename,
+    SetMemory,
+    SetVcpus,
+)
+from limen_tui.model.vm_spec import VmSpec
+from limen_tui.ui import text as fmt
+from limen_tui.ui.keys import menu_entries
+from limen_tui.ui.screens.action_menu import ActionMenu
+from limen_tui.ui.screens.ask import AskScreen, check_count, check_vm_name
+from limen_tui.ui.screens.confirm import ConfirmScreen, DeleteAnswer, TypeNameToDeleteScreen
+from limen_tui.ui.screens.create_vm import CreateVmScreen
+
+READONLY = "read-only session: nothing can be changed"
+ACTION_GROUP = "actions"
+"""The worker group of everything that changes a VM: its failures are operations that failed."""
+
+
+def who(targets: list[DomainRow]) -> Text:
+    if len(targets) == 1:
+        return fmt.literal(targets[0].name, "bold")
+    return Text(f"{len(targets)} marked VMs", style="bold")
+
+
+class ActionFlow:
+    """Everything between an action key and `Fleet.perform`, asked on `screen`."""
+
+    def __init__(self, screen: Screen[Any], fleet: Fleet | None, *, readonly: bool) -> None:
+        self.screen = screen
+        self.fleet = fleet
+        self.readonly = readonly
+
+    def _warn(self, text: str) -> None:
+        self.screen.notify(text, severity="warning", markup=False)
+
+    def _host(self, name: str) -> Host | None:
+        return self.fleet.hosts.get(name) if self.fleet is not None else None
+
+    def menu(self, targets: list[DomainRow], keymap: dict[str, str]) -> None:
+        def chosen(action: str | None) -> None:
+            if action:
+                self.key(action, targets)
+
+        self.screen.app.push_screen(ActionMenu(who(targets), menu_entries(keymap)), chosen)
+
+    def key(self, action: str, targets: list[DomainRow]) -> None:
+        """An action key on the selected (or marked) VMs: ask, confirm, then run."""
+        if self.readonly:
+            self._warn(READONLY)
+            return
+        if not targets:
+            self._warn("No VM selected")
+            return
+        if action == "pause" and all(r.state is PowerState.PAUSED for r in targets):
+            action = "resume"
+        spec = ACTIONS[action]
+        if spec.type_name_to_confirm:
+            self._ask_delete(targets)
+        elif spec.params is Autostart:
+            self.run(action, targets, Autostart(not all(r.autostart for r in targets)))
+        elif spec.params in (SetVcpus, SetMemory, Rename):
+            self._ask_value(action, targets)
+        elif spec.destructive:
+            self._confirm(action, targets)
+        else:
+            self.run(action, targets)
+
+    def _confirm(self, action: str, targets: list[DomainRow]) -> None:
+        question = Text(f"{ACTIONS[action].label} ", end="").append_text(who(targets))
+        question.append("? The guest gets no chance to save its work.")
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.run(action, targets)
+
+        self.screen.app.push_screen(ConfirmScreen(question), answered)
+
+    def _ask_delete(self, targets: list[DomainRow]) -> None:
+        if len(targets) != 1:
+            self._warn("Delete works on one VM at a time; clear the marks (U)")
+            return
+
+        def answered(answer: DeleteAnswer | None) -> None:
+            if answer is not None:
+                self.run("delete", targets, Delete(answer.remove_storage))
+
+        self.screen.app.push_screen(TypeNameToDeleteScreen(targets[0].name), answered)
+
+    def _ask_value(self, action: str, targets: list[DomainRow]) -> None:
+        first = targets[0]
+        if action == "rename" and len(targets) != 1:
+            self._warn("Rename works on one VM at a time")
+            return
+        host = self._host(first.host)
+        facts = host.status.facts if host is not None else None
+        question = Text(f"{ACTIONS[action].label} for ", end="").append_text(who(targets))
+        if action == "set_vcpus":
+            limit = facts.cpus if facts else None
+            ask = AskScreen(question, str(first.vcpus or 1), check_count(1, limit, "vCPUs"))
+        elif action == "set_memory":
+            limit = facts.memory_kib // 1024 if facts else None
+            now = (first.mem_max_kib or first.mem_current_kib or 1024) // 1024
+            question.append(" (MiB)")
+            ask = AskScreen(question, str(now), check_count(1, limit, "memory (MiB)"))
+        else:
+            ask = AskScreen(question.append(": new name"), first.name, check_vm_name)
+
+        def answered(value: str | None) -> None:
+            if value is None:
+                return
+            params: ActionParams = (
+                SetVcpus(int(value))
+                if action == "set_vcpus"
+                else SetMemory(int(value))
+                if action == "set_memory"
+                else Rename(value)
+            )
+            self.run(action, targets, params)
+
+        self.screen.app.push_screen(ask, answered)
+
+    def run(
+        self, action: str, targets: list[DomainRow], params: ActionParams | None = None
+    ) -> None:
+        """Run an action that needs no more questions (the snapshot screen calls this too)."""
+        fleet = self.fleet
+        if fleet is None:
+            self.screen.notify("Not connected to any host", severity="error")
+            return
+        self._in_worker(
+            fleet.perform(targets, action, params or NoParams()),
+            f"{action} on {len(targets)} VM(s)",
+        )
+
+    def _in_worker(self, work: Awaitable[object], description: str) -> None:
+        self.screen.run_worker(
+            work, group=ACTION_GROUP, exit_on_error=False, description=description
+        )
+
+    # -- create and clone: operations on a host, not on an existing VM -------------------------
+
+    def create_vm(self, row: DomainRow | None) -> None:
+        """The form for a new VM on the selected VM's host (the first host when none)."""
+        if self.readonly:
+            self._warn(READONLY)
+            return
+        fleet = self.fleet
+        if fleet is None or not fleet.hosts:
+            self.screen.notify("Not connected to any host", severity="error")
+            return
+        host = self._host(row.host) if row is not None else None
+        host = host or next(iter(fleet.hosts.values()))
+
+        def answered(answer: tuple[VmSpec, bool] | None) -> None:
+            if answer is not None:
+                spec, start = answer
+                self._in_worker(host.create_vm(spec, start), f"create {spec.name}")
+
+        self.screen.app.push_screen(CreateVmScreen(host), answered)
+
+    def clone_vm(self, row: DomainRow | None) -> None:
+        if self.readonly:
+            self._warn(READONLY)
+            return
+        host = self._host(row.host) if row is not None else None
+        if row is None or host is None:
+            self._warn("No VM selected")
+            return
+        if row.state.is_active:
+            self._warn("Clone needs a shut off VM; shut it down first")
+            return
+        question = Text("Clone ", end="").append_text(fmt.literal(row.name, "bold"))
+        question.append(": name of the copy")
+
+        def answered(new_name: str | None) -> None:
+            if new_name:
+                self._in_worker(host.clone_vm(row, new_name), f"clone {row.name}")
+
+        self.screen.app.push_screen(
+            AskScreen(question, f"{row.name}-clone", check_vm_name), answered
+        )
+
+    def operation_finished(self, op: Operation) -> None:
+        """Tell the operator what went wrong; offer force off after a shutdown that timed out."""
+        if op.state is OpState.TIMED_OUT and op.action == "shutdown":
+            host = self._host(op.host)
+            row = host.rows.get(op.uuid) if host is not None else None
+            if row is None or not row.state.is_active:
+                return
+            question = fmt.literal(op.vm, "bold")
+            question.append(f" did not stop: {op.error}")
+
+            def answered(yes: bool | None) -> None:
+                if yes:
+                    self.run("force_off", [row])
+
+            self.screen.app.push_screen(ConfirmScreen(question), answered)
+        elif op.state in (OpState.FAILED, OpState.REFUSED, OpState.TIMED_OUT) and op.batch is None:
+            self.screen.notify(
+                f"{op.action.replace('_', ' ')} {fmt.printable(op.vm)}: {op.error}",
+                severity="error",
+                markup=False,
+            )

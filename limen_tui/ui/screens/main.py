@@ -1,0 +1,260 @@
+"""The main screen: host lines, the live VM table, the selected VM's details and the log tabs.
+
+It shows what the fleet says (the app hands it each update, on this loop) and turns keys into
+requests: VM actions go through its ActionFlow; every other screen is handed what it needs.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Container, Vertical
+from textual.events import Resize
+from textual.timer import Timer
+from textual.widgets import DataTable, Footer, Input, Static, TabbedContent, TabPane
+
+from limen_tui import __version__
+from limen_tui.config.settings import Settings
+from limen_tui.fleet.fleet import Fleet
+from limen_tui.fleet.updates import (
+    BatchFinished,
+    DomainEventArrived,
+    DomainsRefreshed,
+    HostStatusChanged,
+    OperationChanged,
+)
+from limen_tui.hosts.monitor import (
+    HealthAlertCleared,
+    HealthAlertRaised,
+    HealthStateChanged,
+    HealthUpdated,
+)
+from limen_tui.logs.buffer import LogLine
+from limen_tui.model import DomainRow, LinkState
+from limen_tui.store.cache import Cache
+from limen_tui.ui import saved_layout
+from limen_tui.ui.action_flow import ActionFlow
+from limen_tui.ui.health_view import summary
+from limen_tui.ui.log_feeds import LogFeeds
+from limen_tui.ui.screens.main_keys import MainKeys
+from limen_tui.ui.widgets.details import DetailsPanel
+from limen_tui.ui.widgets.event_log import EventLog
+from limen_tui.ui.widgets.host_bar import HostBar
+from limen_tui.ui.widgets.log_pane import LogPane
+from limen_tui.ui.widgets.operations import OperationsPane
+from limen_tui.ui.widgets.vm_table import VmTable
+from limen_tui.ui.worker_failures import WorkerFailuresToApp
+
+NARROW_BELOW = 110
+
+
+class MainScreen(WorkerFailuresToApp, MainKeys):
+    """limen-tui's main screen."""
+
+    def __init__(
+        self,
+        fleet: Fleet | None,
+        settings: Settings,
+        *,
+        demo: bool = False,
+        keymap: dict[str, str] | None = None,
+        cache: Cache | None = None,
+        own_lines: list[LogLine] | None = None,
+        own_note: str = "",
+        on_shown: Callable[[], None] | None = None,
+    ) -> None:
+        """`on_shown` is called once the widgets are up (the app starts the fleet then, so
+        no update arrives before there is a widget to show it)."""
+        super().__init__()
+        self.fleet = fleet
+        self.settings = settings
+        self.readonly = settings.readonly
+        self.demo = demo
+        self.keymap = dict(keymap or {})
+        self.cache = cache
+        self.actions = ActionFlow(self, fleet, readonly=self.readonly)
+        self.feeds = LogFeeds()
+        self.layout_state = saved_layout.load()
+        self.ticks_applied = 0
+        self.last_apply_ms = 0.0
+        self._own_lines, self._own_note = own_lines or [], own_note
+        self._on_shown = on_shown
+        self._devices_timer: Timer | None = None
+        many = fleet is not None and len(fleet.hosts) > 1
+        lines = settings.event_log_lines
+        self.host_bar = HostBar(id="hosts")
+        self.table = VmTable(id="vms", many_hosts=many)
+        self.details = DetailsPanel(id="details")
+        self.events = EventLog(lines, id="events")
+        self.operations = OperationsPane(lines, id="operations")
+        self.own = LogPane(lines, id="own", title="limen-tui log")
+        self.show_host_names = many
+
+    # -- building ----------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Static(self._title_text(), id="title", classes="demo" if self.demo else "")
+        yield self.host_bar
+        lines = self.settings.event_log_lines
+        with Container(id="body"):
+            with Vertical(id="left"):
+                yield self.table
+                yield Input(
+                    placeholder="filter: name or state words, Enter keeps, Esc clears", id="filter"
+                )
+            self.details.border_title = "Details"
+            yield self.details
+            with TabbedContent(id="logs", initial="events-tab"):
+                with TabPane("Events", id="events-tab"):
+                    yield self.events
+                with TabPane("Operations", id="operations-tab"):
+                    yield self.operations
+                with TabPane("QEMU log", id="qemu-tab"):
+                    yield LogPane(lines, id="qemu", title="QEMU log")
+                with TabPane("Daemon log", id="daemon-tab"):
+                    yield LogPane(lines, id="daemon", title="hypervisor daemon")
+                with TabPane("limen-tui", id="own-tab"):
+                    yield self.own
+        yield Footer()
+
+    def _title_text(self) -> Text:
+        title = Text(f"limen-tui {__version__}", style="bold", end="")
+        if self.demo:
+            title.append("  DEMO", style="bold reverse")
+            title.append(" libvirt test driver, a made-up fleet")
+        if self.readonly:
+            title.append("  read-only session", style="bold magenta")
+        return title
+
+    def on_mount(self) -> None:
+        self._apply_layout()
+        for line in self._own_lines:
+            self.own.add_lines([line.text], line.level)
+        self.own.set_note(self._own_note)
+        self.set_class(self.app.size.width < NARROW_BELOW, "narrow")
+        self.table.focus()
+        if self._on_shown is not None:
+            self._on_shown()
+
+    async def on_unmount(self) -> None:
+        await self.feeds.stop_all()
+
+    def on_resize(self, event: Resize) -> None:
+        self.set_class(event.size.width < NARROW_BELOW, "narrow")
+
+    @property
+    def showing(self) -> bool:
+        """False once the console is closing: updates that still arrive are dropped."""
+        return self.table.is_attached
+
+    # -- from the fleet, through the app's sink (always on this loop) ------------------------
+
+    def host_status_changed(self, update: HostStatusChanged) -> None:
+        status = update.status
+        previous = self.host_bar.set_status(status)
+        self.table.set_host_stale(
+            status.key, status.state is not LinkState.LIVE or status.last_known_at is not None
+        )
+        changed = previous is None or previous.state != status.state
+        worth_noting = status.state in (LinkState.DOWN, LinkState.STALE) or (
+            previous is not None and status.state == LinkState.LIVE
+        )
+        if changed and worth_noting:
+            text = f"{status.key}: {status.state.value}"
+            if status.reason:
+                text += f": {status.reason}"
+            self.events.note(time.time(), text)
+
+    def domains_refreshed(self, update: DomainsRefreshed) -> None:
+        started = time.perf_counter()
+        with self.app.batch_update():
+            self.table.apply(update.changed, update.removed)
+        self.last_apply_ms = (time.perf_counter() - started) * 1000
+        self.ticks_applied += 1
+        self._show_selected()
+
+    def domain_event_arrived(self, update: DomainEventArrived) -> None:
+        self.events.add_event(update.event, show_host=self.show_host_names)
+        if update.row is not None or update.removed is not None:
+            self.table.apply(
+                [update.row] if update.row is not None else [],
+                [update.removed] if update.removed is not None else [],
+            )
+        selected = self.table.selected_row
+        self._show_selected(refetch=selected is not None and selected.uuid == update.event.uuid)
+
+    def operation_changed(self, update: OperationChanged) -> None:
+        self.operations.show(update.operation)
+        if update.operation.state.finished:
+            self.actions.operation_finished(update.operation)
+
+    def batch_finished(self, update: BatchFinished) -> None:
+        s = update.summary
+        self.notify(str(s), severity="warning" if s.failed else "information", markup=False)
+        self.events.note(time.time(), f"bulk {s}")
+
+    def health_updated(self, update: HealthUpdated) -> None:
+        self.host_bar.set_health(update.host, summary(update))
+
+    def health_state_changed(self, update: HealthStateChanged) -> None:
+        if update.state is not LinkState.LIVE:
+            text = Text(f" health {update.state.value}", style="yellow")
+            if update.reason:
+                text.append(f": {update.reason}")
+            self.host_bar.set_health(update.host, text)
+            self.events.note(
+                time.time(), f"{update.host}: health {update.state.value} {update.reason}"
+            )
+
+    def health_alert_raised(self, update: HealthAlertRaised) -> None:
+        self.events.note(time.time(), f"{update.host}: ALERT {update.alert.summary}")
+
+    def health_alert_cleared(self, update: HealthAlertCleared) -> None:
+        self.events.note(time.time(), f"{update.host}: alert cleared")
+
+    def own_log_line(self, line: LogLine) -> None:
+        self.own.add_lines([line.text], line.level)
+
+    # -- the selected VM ---------------------------------------------------------------------
+
+    @on(DataTable.RowHighlighted, "#vms")
+    def _highlighted(self) -> None:
+        self._show_selected()
+
+    @on(DataTable.HeaderSelected, "#vms")
+    def _header(self, event: DataTable.HeaderSelected) -> None:
+        self.table.sort_by(str(event.column_key.value))
+
+    def _show_selected(self, *, refetch: bool = False) -> None:
+        """Show the selected VM; ask for its devices only when the selection moved (or
+        `refetch`: an event changed its definition), never on every tick."""
+        row = self.table.selected_row
+        before = self.details.row.key if self.details.row is not None else None
+        self.details.show(row)
+        if row is not None and (row.key != before or refetch):
+            if self._devices_timer is not None:
+                self._devices_timer.stop()
+            # Wait for the cursor to settle before asking the host (or the cache).
+            self._devices_timer = self.set_timer(0.2, lambda: self._settled(row))
+
+    def _settled(self, row: DomainRow) -> None:
+        """The cursor rested on `row`: fetch its devices, and follow its log if shown."""
+        self._fetch_devices(row)
+        self._feed_logs()
+
+    @work(exclusive=True, group="details", exit_on_error=False)
+    async def _fetch_devices(self, row: DomainRow) -> None:
+        host = self.host_of(row)
+        if host is None:
+            return
+        try:
+            devices = await host.devices(row.uuid)
+            cpu = await host.cpu_history(row.uuid)
+        except Exception:
+            return  # the details keep what the table knows; the VM may have just gone
+        self.details.uri = host.uri
+        self.details.show_devices(row.key, devices, cpu)

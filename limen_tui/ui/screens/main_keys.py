@@ -1,0 +1,258 @@
+"""The main screen's keys: filter, sort, layout, log tabs, hosts, and the VM action keys.
+
+A base of MainScreen (screens/main.py), which shows what the fleet says; this half turns keys
+into requests. VM actions go through the screen's ActionFlow; other screens are opened by
+other_screens.py, each handed what it needs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import ClassVar
+
+from textual import on
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+from textual.widgets import Input, TabbedContent
+
+from limen_tui.fleet.fleet import Fleet
+from limen_tui.fleet.host import Host
+from limen_tui.model import DomainRow
+from limen_tui.store.cache import Cache
+from limen_tui.ui import saved_layout
+from limen_tui.ui.action_flow import ActionFlow
+from limen_tui.ui.keys import action_bindings
+from limen_tui.ui.log_feeds import LogFeeds
+from limen_tui.ui.screens import other_screens
+from limen_tui.ui.screens.help import HelpScreen
+from limen_tui.ui.widgets.log_pane import LogPane
+from limen_tui.ui.widgets.vm_table import VmTable
+
+LOG_TABS = ("events", "operations", "qemu", "daemon", "own")
+CHANGES = ("vm_action", "action_menu", "create_vm", "clone_vm")
+"""Actions a read-only session neither shows nor runs."""
+
+
+class MainKeys(Screen[None]):
+    """What every key of the main screen does."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("q", "app.quit", "Quit", tooltip="Leave the console"),
+        Binding("question_mark", "help", "Help", key_display="?"),
+        Binding("slash", "filter", "Filter", key_display="/"),
+        Binding("escape", "clear_filter", "Clear filter", show=False),
+        Binding("s", "sort_next", "Sort", tooltip="Sort by the next column"),
+        Binding("S", "sort_reverse", "Reverse", key_display="S", show=False),
+        Binding("d", "toggle_details", "Details", show=False),
+        Binding("e", "show_log('events')", "Events", show=False),
+        Binding("w", "show_log('operations')", "Operations", show=False),
+        Binding("g", "next_log", "Next log", show=False),
+        Binding("c", "serial_console", "Console", show=False),
+        Binding("V", "viewer", "virt-viewer", show=False),
+        Binding("t", "focus_table", "Table", show=False),
+        Binding("i", "diagnostics", "Diagnostics", show=False),
+        Binding("H", "hosts", "Hosts", show=False),
+        Binding("right_square_bracket", "next_host(1)", "Next host", show=False),
+        Binding("left_square_bracket", "next_host(-1)", "Previous host", show=False),
+        Binding("L", "toggle_logs_place", "Logs below/beside", show=False),
+        Binding("z", "toggle_maximize", "Maximise pane", show=False),
+        *action_bindings(),
+    ]
+
+    fleet: Fleet | None
+    table: VmTable
+    feeds: LogFeeds
+    actions: ActionFlow
+    keymap: dict[str, str]
+    cache: Cache | None
+    readonly: bool
+    layout_state: saved_layout.UiState
+
+    def _show_selected(self, *, refetch: bool = False) -> None:
+        """Show the selected VM in the details (MainScreen does)."""
+        raise NotImplementedError
+
+    def host_of(self, row: DomainRow | None) -> Host | None:
+        if row is None or self.fleet is None:
+            return None
+        return self.fleet.hosts.get(row.host)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in CHANGES and self.readonly:
+            return None  # hidden and disabled: a read-only session offers no actions
+        return True
+
+    # -- filter, sort, layout ----------------------------------------------------------------
+
+    def action_help(self) -> None:
+        self.app.push_screen(HelpScreen(other_screens.help_keys(self.BINDINGS, self.keymap)))
+
+    def action_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.add_class("visible")
+        box.focus()
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.table.set_filter(event.value)
+        self._show_selected()
+
+    @on(Input.Submitted, "#filter")
+    def _filter_kept(self, event: Input.Submitted) -> None:
+        if not event.value:
+            event.input.remove_class("visible")
+        self.table.focus()
+
+    def action_clear_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.value = ""
+        box.remove_class("visible")
+        self.table.set_filter("")
+        self.table.focus()
+
+    def action_sort_next(self) -> None:
+        self.table.next_sort_column()
+
+    def action_sort_reverse(self) -> None:
+        self.table.sort_by(self.table.sort_column, reverse=not self.table.sort_reverse)
+
+    def action_toggle_details(self) -> None:
+        self._remember(replace(self.layout_state, details=not self.layout_state.details))
+
+    def action_toggle_logs_place(self) -> None:
+        place = "beside" if self.layout_state.logs == "below" else "below"
+        self._remember(replace(self.layout_state, logs=place))
+
+    def action_toggle_maximize(self) -> None:
+        if self.maximized is not None:
+            self.minimize()
+        elif self.focused is not None:
+            self.maximize(self.focused)
+
+    def action_focus_table(self) -> None:
+        self.table.focus()
+
+    def _apply_layout(self) -> None:
+        state = self.layout_state
+        self.set_class(not state.details, "no-details")
+        self.set_class(state.logs == "beside", "logs-beside")
+        self.query_one("#logs", TabbedContent).active = f"{state.log_tab}-tab"
+
+    def _remember(self, state: saved_layout.UiState) -> None:
+        self.layout_state = state
+        self._apply_layout()
+        self.run_worker(
+            lambda: saved_layout.save(state),
+            thread=True,
+            group="ui-state",
+            exit_on_error=False,
+            description="saving the layout",
+        )
+
+    # -- log tabs ----------------------------------------------------------------------------
+
+    def action_next_log(self) -> None:
+        current = (self.query_one("#logs", TabbedContent).active or "events-tab")[:-4]
+        i = LOG_TABS.index(current) if current in LOG_TABS else 0
+        self.action_show_log(LOG_TABS[(i + 1) % len(LOG_TABS)])
+
+    def action_show_log(self, which: str) -> None:
+        if self.layout_state.log_tab != which:
+            self._remember(replace(self.layout_state, log_tab=which))
+        self.query_one("#logs", TabbedContent).active = f"{which}-tab"
+        target = self.query_one(f"#{which}")
+        if isinstance(target, LogPane):
+            target.lines_widget.focus()
+        else:
+            target.focus()
+
+    @on(TabbedContent.TabActivated, "#logs")
+    def _log_tab(self) -> None:
+        self._feed_logs()
+
+    def _feed_logs(self) -> None:
+        """Follow what the visible tab shows; hidden tabs keep no follower running."""
+        active = (self.query_one("#logs", TabbedContent).active or "").removesuffix("-tab")
+        for pane in ("qemu", "daemon"):
+            if active != pane:
+                self.feeds.stop(pane)
+        row = self.table.selected_row
+        host = self.host_of(row) or self._first_host()
+        if active == "qemu" and row is not None and host is not None:
+            what = f"{row.name} on {row.host}"
+            self.feeds.follow(self.query_one("#qemu", LogPane), what, host.qemu_log(row.name))
+        elif active == "daemon" and host is not None:
+            what = f"the daemon on {host.key}"
+            self.feeds.follow(self.query_one("#daemon", LogPane), what, host.daemon_log())
+
+    def _first_host(self) -> Host | None:
+        return next(iter(self.fleet.hosts.values()), None) if self.fleet is not None else None
+
+    # -- hosts -------------------------------------------------------------------------------
+
+    def show_host(self, host: str) -> None:
+        """Only `host`'s VMs in the table ("" for every host): the filter box says so."""
+        box = self.query_one("#filter", Input)
+        words = [w for w in box.value.split() if not w.startswith("host:")]
+        if host:
+            words.insert(0, f"host:{host}")
+        box.value = " ".join(words)
+        box.set_class(bool(box.value), "visible")
+        self.table.set_filter(box.value)
+        self._show_selected()
+
+    def action_next_host(self, step: int) -> None:
+        hosts = ["", *(self.fleet.hosts if self.fleet is not None else ())]
+        words = self.query_one("#filter", Input).value.split()
+        current = next((w[5:] for w in words if w.startswith("host:")), "")
+        i = hosts.index(current) if current in hosts else 0
+        self.show_host(hosts[(i + step) % len(hosts)])
+
+    # -- keys that open other screens, and the VM action keys ---------------------------------
+
+    def action_hosts(self) -> None:
+        other_screens.hosts(self, self.fleet, self.show_host)
+
+    def action_diagnostics(self) -> None:
+        other_screens.diagnostics(self, self.fleet, self.cache)
+
+    def action_snapshots(self) -> None:
+        row = self.table.selected_row
+        if row is None:
+            other_screens.snapshots(self, None, None, lambda _a, _p: None)
+            return
+        run = lambda action, params: self.actions.run(action, [row], params)  # noqa: E731
+        other_screens.snapshots(self, row, self.host_of(row), run)
+
+    def action_serial_console(self) -> None:
+        row = self.table.selected_row
+        other_screens.serial_console(self, row, self.host_of(row))
+
+    def action_viewer(self) -> None:
+        row = self.table.selected_row
+        other_screens.viewer(self, row, self.host_of(row))
+
+    def action_toggle_mark(self) -> None:
+        self.table.toggle_mark()
+
+    def action_mark_shown(self) -> None:
+        self.table.mark_shown()
+
+    def action_clear_marks(self) -> None:
+        self.table.clear_marks()
+
+    def action_action_menu(self) -> None:
+        targets = self.table.targets()
+        if not targets:
+            self.notify("No VM selected", severity="warning")
+            return
+        self.actions.menu(targets, self.keymap)
+
+    def action_vm_action(self, action: str) -> None:
+        self.actions.key(action, self.table.targets())
+
+    def action_create_vm(self) -> None:
+        self.actions.create_vm(self.table.selected_row)
+
+    def action_clone_vm(self) -> None:
+        self.actions.clone_vm(self.table.selected_row)

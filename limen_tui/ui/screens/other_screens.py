@@ -1,0 +1,144 @@
+"""Opening the screens the main screen leads to, each handed what it needs (never the app).
+
+Functions of the screen that opens them, so the main screen stays a layout and its keys.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Callable
+from typing import Any
+
+from rich.text import Text
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+
+from limen_tui.fleet.errors import SerialConsoleInUse, explain
+from limen_tui.fleet.fleet import Fleet
+from limen_tui.fleet.host import Host
+from limen_tui.model import DomainRow
+from limen_tui.store.cache import Cache
+from limen_tui.ui import text as fmt
+from limen_tui.ui.screens.confirm import ConfirmScreen
+from limen_tui.ui.screens.diagnostics import DiagnosticsScreen
+from limen_tui.ui.screens.hosts import HostsScreen
+from limen_tui.ui.screens.serial_console import SerialConsoleScreen
+from limen_tui.ui.screens.snapshots import RunAction, SnapshotScreen
+
+MORE_KEYS = [
+    ("↑ ↓ PgUp PgDn", "Move in the table"),
+    ("Tab", "Next pane"),
+    ("click a header", "Sort by that column"),
+]
+
+
+def help_keys(bindings: list[BindingType], keymap: dict[str, str]) -> list[tuple[str, str]]:
+    """Every key of the screen as the operator has it now (remapped keys included)."""
+    keys = [
+        (
+            keymap.get(b.id, b.key_display or b.key) if b.id else b.key_display or b.key,
+            b.description or b.action,
+        )
+        for b in bindings
+        if isinstance(b, Binding)
+    ]
+    return keys + MORE_KEYS
+
+
+def hosts(screen: Screen[Any], fleet: Fleet | None, chosen: Callable[[str], None]) -> None:
+    def answered(host: str | None) -> None:
+        if host is not None:
+            chosen(host)
+
+    screen.app.push_screen(HostsScreen(fleet.hosts if fleet is not None else {}), answered)
+
+
+def diagnostics(screen: Screen[Any], fleet: Fleet | None, cache: Cache | None) -> None:
+    screen.app.push_screen(DiagnosticsScreen(fleet, cache))
+
+
+def snapshots(
+    screen: Screen[Any], row: DomainRow | None, host: Host | None, run: RunAction
+) -> None:
+    if row is None or host is None:
+        screen.notify("No VM selected", severity="warning")
+        return
+    screen.app.push_screen(SnapshotScreen(row, host, run))
+
+
+def serial_console(screen: Screen[Any], row: DomainRow | None, host: Host | None) -> None:
+    if row is None or host is None or not row.state.is_active:
+        screen.notify("Select a running VM to open its serial console", severity="warning")
+        return
+    screen.run_worker(
+        _attach(screen, row, host, force=False),
+        group="console",
+        exclusive=True,
+        exit_on_error=False,
+        description=f"opening the serial console of {fmt.printable(row.name)}",
+    )
+
+
+async def _attach(screen: Screen[Any], row: DomainRow, host: Host, *, force: bool) -> None:
+    console = SerialConsoleScreen(row, host, force=force)
+    try:
+        await console.attach()
+    except SerialConsoleInUse:
+        _offer_takeover(screen, row, host)
+        return
+    except Exception as exc:
+        screen.notify(
+            f"cannot open the console of {fmt.printable(row.name)}: {explain(exc)}",
+            severity="error",
+            markup=False,
+        )
+        return
+    screen.app.push_screen(console)
+
+
+def _offer_takeover(screen: Screen[Any], row: DomainRow, host: Host) -> None:
+    question = Text("The console of ", end="").append_text(fmt.literal(row.name, "bold"))
+    question.append(" is in use by another client (virsh console?). Take it over?")
+
+    def answered(yes: bool | None) -> None:
+        if yes:
+            screen.run_worker(
+                _attach(screen, row, host, force=True),
+                group="console",
+                exclusive=True,
+                exit_on_error=False,
+                description=f"taking over the serial console of {fmt.printable(row.name)}",
+            )
+
+    screen.app.push_screen(ConfirmScreen(question), answered)
+
+
+def viewer(screen: Screen[Any], row: DomainRow | None, host: Host | None) -> None:
+    """Open the VM's graphical console in virt-viewer, when it is installed here."""
+    if row is None or host is None:
+        screen.notify("No VM selected", severity="warning")
+        return
+    program = shutil.which("virt-viewer")
+    if program is None:
+        screen.notify(
+            "virt-viewer is not installed here; the details show an ssh tunnel "
+            "to use from your workstation",
+            severity="warning",
+        )
+        return
+    argv = [program, "--connect", host.uri, "--uuid", row.uuid]
+
+    def launch() -> None:
+        subprocess.Popen(
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+
+    screen.run_worker(
+        launch, thread=True, group="viewer", exit_on_error=False, description="virt-viewer"
+    )
+    screen.notify(f"virt-viewer started for {fmt.printable(row.name)}", markup=False)
