@@ -28,7 +28,12 @@ from tests.harness.libvirtd import (
     tiny_domain_xml,
     unique_prefix,
 )
-from tests.harness.linux_guest import GUEST_MEMORY_MIB, DiskKind, LinuxGuest
+from tests.harness.linux_guest import (
+    GUEST_MEMORY_MIB,
+    DiskKind,
+    LinuxGuest,
+    sweep_leftover_taps,
+)
 from tests.harness.sshd_fixtures import silent_listener, sshd  # noqa: F401
 
 VIRSH_TIMEOUT = 60.0
@@ -243,9 +248,14 @@ def _private_xdg_dirs(
 
 
 @pytest.fixture(scope="session")
-def guest_boot_image(libvirtd: str) -> GuestBoot:
-    """Kernel and initramfs of the real Linux guest, built once per machine (cached)."""
-    return guest_boot()
+def guest_boot_image(libvirtd: str) -> Iterator[GuestBoot]:
+    """Kernel and initramfs of the real Linux guest, built once per machine (cached).
+
+    Taps left by a killed earlier run are removed before and after the session.
+    """
+    sweep_leftover_taps()
+    yield guest_boot()
+    sweep_leftover_taps()
 
 
 class MakeLinuxGuest(Protocol):

@@ -32,6 +32,7 @@ from tests.harness.guest_image import AGENT_CHANNEL, READY_MARKER, GuestBoot, gu
 from tests.harness.libvirtd import (
     STATE_DIR,
     TEST_METADATA_NS,
+    ensure_libvirtd,
     remove_domain,
     unique_prefix,
 )
@@ -45,6 +46,7 @@ GUEST_MEMORY_MIB = 128
 
 BOOT_TIMEOUT = 60.0
 TAP_PREFIX = "lmt"
+_ALIAS_PREFIX = "limen-test-pid:"
 
 
 def _run(argv: list[str]) -> str:
@@ -99,6 +101,8 @@ def create_tap() -> Nic:
     host_ip, guest_ip = (str(h) for h in net.hosts())
     _run(["ip", "tuntap", "add", "dev", name, "mode", "tap"])
     try:
+        # The alias names the owner, so a leftover of a dead run can be told from a live tap.
+        _run(["ip", "link", "set", "dev", name, "alias", f"{_ALIAS_PREFIX}{os.getpid()}"])
         _run(["ip", "addr", "add", f"{host_ip}/{net.prefixlen}", "dev", name])
         _run(["ip", "link", "set", name, "up"])
     except RuntimeError:
@@ -111,6 +115,23 @@ def create_tap() -> Nic:
 def remove_tap(name: str) -> None:
     with contextlib.suppress(RuntimeError):
         _run(["ip", "link", "delete", name])
+
+
+def sweep_leftover_taps() -> list[str]:
+    """Remove this harness's taps whose owning process is gone (a run that was killed)."""
+    removed = []
+    for dev in Path("/sys/class/net").glob(f"{TAP_PREFIX}*"):
+        try:
+            alias = (dev / "ifalias").read_text().strip()
+        except OSError:
+            continue
+        if not alias.startswith(_ALIAS_PREFIX):
+            continue
+        pid = int(alias.removeprefix(_ALIAS_PREFIX))
+        if pid != os.getpid() and not Path(f"/proc/{pid}").exists():
+            remove_tap(dev.name)
+            removed.append(dev.name)
+    return removed
 
 
 # ---------------------------------------------------------------------------- disks
@@ -233,6 +254,7 @@ class LinuxGuest:
 
     def __init__(self, conn: libvirt.virConnect, name: str, directory: Path) -> None:
         self.conn = conn
+        self._uri = conn.getURI()
         self.name = name
         self.directory = directory
         self.disks: list[Disk] = []
@@ -293,11 +315,25 @@ class LinuxGuest:
         if self._shell is not None:
             self._shell.close()
             self._shell = None
-        with contextlib.suppress(libvirt.libvirtError):
+        try:
+            self._remove_domain()
+        finally:
+            for nic in self.nics:
+                remove_tap(nic.tap)
+            shutil.rmtree(self.directory, ignore_errors=True)
+
+    def _remove_domain(self) -> None:
+        try:
             remove_domain(self.conn, self.name)
-        for nic in self.nics:
-            remove_tap(nic.tap)
-        shutil.rmtree(self.directory, ignore_errors=True)
+        except libvirt.libvirtError:
+            # The daemon was restarted under us (another test's doing): a fresh connection.
+            ensure_libvirtd()
+            conn = libvirt.open(self._uri)
+            try:
+                remove_domain(conn, self.name)
+            finally:
+                with contextlib.suppress(libvirt.libvirtError):
+                    conn.close()
 
 
 @contextlib.contextmanager

@@ -97,7 +97,8 @@ def test_cpu_percent_is_virshs(
 ) -> None:
     start_load(guest, load, [":"])
     m = measure(conn, libvirtd, guest)
-    check({"CPU %": (m.row.cpu_pct, domstats.cpu_percent(m.before, m.after, guest.name))}, 50)
+    # The burn loop keeps its vCPU busy; 20% is the floor even on a host busy with others.
+    check({"CPU %": (m.row.cpu_pct, domstats.cpu_percent(m.before, m.after, guest.name))}, 20)
 
 
 def test_memory_used_is_what_the_guest_reports(
