@@ -22,9 +22,9 @@ from pathlib import Path
 
 import psutil
 
+from limen_tui.cli.factory import make_app
 from limen_tui.config.settings import Settings
 from limen_tui.demo import write_fleet
-from limen_tui.ui.app import LimenApp
 from limen_tui.ui.widgets.vm_table import VmTable
 from limen_tui.virt.calls import CallCounter
 from limen_tui.virt.collector import NOWAIT, DomainCollector
@@ -70,7 +70,7 @@ def refresh_figures(uris: list[str], repeats: int) -> dict[str, float]:
 
 async def console_figures(uris: list[str], seconds: float) -> dict[str, float]:
     names = {uri: f"host-{i:02d}" for i, uri in enumerate(uris)}
-    app = LimenApp(uris, Settings(), names=names)  # the default refresh interval
+    app = make_app(uris, Settings(), names=names)  # the default refresh interval
     me = psutil.Process()
     async with app.run_test(size=(160, 50)):
         table = app.query_one(VmTable)
@@ -79,19 +79,19 @@ async def console_figures(uris: list[str], seconds: float) -> dict[str, float]:
                 break
             await asyncio.sleep(0.1)
         await asyncio.sleep(2.0)
-        app_ticks, cpu0, t0 = app.ticks_applied, me.cpu_times(), time.monotonic()
+        app_ticks, cpu0, t0 = app.main.ticks_applied, me.cpu_times(), time.monotonic()
         applies: list[float] = []
         while time.monotonic() - t0 < seconds:
-            before = app.ticks_applied
+            before = app.main.ticks_applied
             await asyncio.sleep(0.05)
-            if app.ticks_applied != before:
-                applies.append(app.last_apply_ms)
+            if app.main.ticks_applied != before:
+                applies.append(app.main.last_apply_ms)
         cpu1, wall = me.cpu_times(), time.monotonic() - t0
     used = (cpu1.user - cpu0.user) + (cpu1.system - cpu0.system)
     return {
         "rows": float(table.row_count),
         "console_cpu_pct": used / wall * 100,
-        "ticks_applied": float(app.ticks_applied - app_ticks),
+        "ticks_applied": float(app.main.ticks_applied - app_ticks),
         "ui_apply_ms_median": statistics.median(applies) if applies else 0.0,
         "window_s": wall,
     }

@@ -73,9 +73,9 @@ def measure_refresh(n: int, repeats: int, workdir: Path) -> dict[str, float | in
 
 
 async def measure_ui_apply(n: int, changed_share: float, repeats: int) -> dict[str, float]:
+    from limen_tui.cli.factory import make_app
     from limen_tui.demo import demo_uri
     from limen_tui.model import DomainRow, PowerState
-    from limen_tui.ui.app import LimenApp
     from limen_tui.ui.widgets.vm_table import VmTable
 
     rows = [
@@ -95,7 +95,7 @@ async def measure_ui_apply(n: int, changed_share: float, repeats: int) -> dict[s
         )
         for i in range(n)
     ]
-    app = LimenApp([demo_uri()], start_fleet=False)
+    app = make_app([demo_uri()], start_fleet=False)
     apply_ms: list[float] = []
     with_paint_ms: list[float] = []
     idle_ms: list[float] = []

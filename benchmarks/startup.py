@@ -17,11 +17,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from limen_tui.cli.factory import make_app
 from limen_tui.config.settings import Settings
 from limen_tui.demo import write_fleet
 from limen_tui.model import LinkState
 from limen_tui.store.cache import Cache
-from limen_tui.ui.app import LimenApp
 from limen_tui.ui.widgets.host_bar import HostBar
 from limen_tui.ui.widgets.vm_table import VmTable
 from tests.harness.libvirtd import ensure_libvirtd
@@ -31,7 +31,7 @@ from tests.harness.slow_proxy import SlowLibvirtProxy
 async def first_paint(uri: str, cache_path: Path, n: int) -> tuple[float, float]:
     """(seconds to the first full table, seconds to live rows) from the app's start."""
     with Cache(cache_path) as cache:
-        app = LimenApp([uri], Settings(refresh_interval=1.0, connect_timeout=30), cache=cache)
+        app = make_app([uri], Settings(refresh_interval=1.0, connect_timeout=30), cache=cache)
         started = time.perf_counter()
         shown = live = 0.0
         async with app.run_test(size=(120, 40)) as pilot:

@@ -1,19 +1,17 @@
-"""What every subcommand shares: the URI options, choosing and probing hosts, the exit codes."""
+"""What every subcommand shares: the URI options, choosing hosts, saying which failed."""
 
 from __future__ import annotations
 
 import argparse
 import os
 import sys
-from concurrent.futures import ThreadPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
 
+from limen_tui.config import file as config_file
 from limen_tui.config.settings import Settings
 from limen_tui.demo import demo_uri
-from limen_tui.virt.calls import CallCounter
-from limen_tui.virt.connection import ConnectError, close_quietly, open_connection
-from limen_tui.virt.eventloop import ensure_event_loop
+from limen_tui.fleet.registry import DEFAULT_KEYS
+from limen_tui.store.cache import DEFAULT_TTLS
 
 EXIT_UNREACHABLE = 2
 DEFAULTS = Settings()
@@ -64,27 +62,6 @@ def chosen_uris(args: argparse.Namespace, config_uris: list[str] | None = None) 
     return [env] if env else [""]
 
 
-def probe(uri: str, readonly: bool, limit: float) -> tuple[str, str | None]:
-    """Open and close `uri`; returns (the URI libvirt resolved, error or None)."""
-
-    def attempt() -> str:
-        conn = open_connection(uri, readonly=readonly, calls=CallCounter(), on_close=lambda _: None)
-        try:
-            return str(conn.getURI())
-        finally:
-            close_quietly(conn)
-
-    pool = ThreadPoolExecutor(max_workers=1)
-    try:
-        return pool.submit(attempt).result(timeout=limit), None
-    except ConnectError as exc:
-        return uri, exc.reason
-    except FutureTimeout:
-        return uri, f"no answer within {limit:.0f}s"
-    finally:
-        pool.shutdown(wait=False)
-
-
 def report_unreachable(failures: list[tuple[str, str]]) -> None:
     for uri, reason in failures:
         print(f"limen-tui: cannot connect to {uri or 'the default URI'}: {reason}", file=sys.stderr)
@@ -95,17 +72,39 @@ def report_unreachable(failures: list[tuple[str, str]]) -> None:
     )
 
 
-def resolve(
-    args: argparse.Namespace, config_uris: list[str] | None = None
-) -> tuple[dict[str, str], list[tuple[str, str]]]:
-    """({URI libvirt answered as: URI asked for}, [(URI, why it failed)])."""
-    ensure_event_loop()
-    resolved: dict[str, str] = {}
-    failures: list[tuple[str, str]] = []
-    for uri in chosen_uris(args, config_uris):
-        real, error = probe(uri, args.readonly, args.timeout)
-        if error is None:
-            resolved.setdefault(real, uri)
-        else:
-            failures.append((uri, error))
-    return resolved, failures
+RESERVED_KEYS: dict[str, str] = {
+    "q": "Quit",
+    "question_mark": "Help",
+    "slash": "Filter",
+    "escape": "Clear filter",
+    "s": "Sort",
+    "S": "Reverse sort",
+    "d": "Details",
+    "e": "Events",
+    "w": "Operations",
+    "g": "Next log",
+    "c": "Serial console",
+    "V": "virt-viewer",
+    "t": "Table",
+    "i": "Diagnostics",
+    "H": "Hosts",
+    "right_square_bracket": "Next host",
+    "left_square_bracket": "Previous host",
+    "L": "Logs below/beside",
+    "z": "Maximise pane",
+    "colon": "Command line",
+    "ctrl+p": "Palette",
+    "ctrl+c": "Quit",
+}
+"""The main screen's built-in keys -> what each does: [keys] may not give one to an action."""
+
+
+def load_config(path: Path | None) -> config_file.FileConfig:
+    """The config file, checked against the action registry and the built-in keys."""
+    return config_file.load(
+        path,
+        required=path is not None,
+        bindings=DEFAULT_KEYS,
+        reserved=RESERVED_KEYS,
+        cache_kinds=DEFAULT_TTLS,
+    )

@@ -7,46 +7,23 @@ import logging
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
-from pathlib import Path
 
 from limen_tui import __version__
 from limen_tui.cli.common import (
     DEFAULTS,
     EXIT_UNREACHABLE,
     add_common_options,
+    chosen_uris,
+    load_config,
     report_unreachable,
-    resolve,
 )
+from limen_tui.cli.factory import make_app
 from limen_tui.config import file as config_file
 from limen_tui.config.bounds import CONSOLE_BOUNDS, check_number
-from limen_tui.fleet.action_keys import DEFAULT_KEYS
-from limen_tui.store.cache import DEFAULT_TTLS
-
-RESERVED_KEYS: dict[str, str] = {
-    "q": "Quit",
-    "question_mark": "Help",
-    "slash": "Filter",
-    "escape": "Clear filter",
-    "s": "Sort",
-    "S": "Reverse sort",
-    "d": "Details",
-    "e": "Events",
-    "w": "Operations",
-    "g": "Next log",
-    "c": "Serial console",
-    "V": "virt-viewer",
-    "t": "Table",
-    "i": "Diagnostics",
-    "H": "Hosts",
-    "right_square_bracket": "Next host",
-    "left_square_bracket": "Previous host",
-    "L": "Logs below/beside",
-    "z": "Maximise pane",
-    "colon": "Command line",
-    "ctrl+p": "Palette",
-    "ctrl+c": "Quit",
-}
-"""The main screen's built-in keys -> what each does: [keys] may not give one to an action."""
+from limen_tui.logs.own_log import setup_own_logging
+from limen_tui.store.audit import AuditLog
+from limen_tui.store.cache import Cache
+from limen_tui.ui.app import LimenApp
 
 
 def console_parser() -> argparse.ArgumentParser:
@@ -67,17 +44,6 @@ def console_parser() -> argparse.ArgumentParser:
         help=f"seconds between two stats refreshes (default {DEFAULTS.refresh_interval:g})",
     )
     return parser
-
-
-def load_config(path: Path | None) -> config_file.FileConfig:
-    """The config file, checked against the action registry and the built-in keys."""
-    return config_file.load(
-        path,
-        required=path is not None,
-        bindings=DEFAULT_KEYS,
-        reserved=RESERVED_KEYS,
-        cache_kinds=DEFAULT_TTLS,
-    )
 
 
 def run_console(argv: Sequence[str]) -> int:
@@ -108,21 +74,8 @@ def run_console(argv: Sequence[str]) -> int:
     args.readonly = settings.readonly
     hosts = file_config.hosts
     config_uris = [h.uri for h in hosts.hosts] if hosts is not None else []
-    by_uri = {h.uri: h.name for h in hosts.hosts} if hosts is not None else {}
-    resolved, failures = resolve(args, config_uris if not args.connect and not args.demo else None)
-    uris = list(resolved)
-    names = {real: by_uri[given] for real, given in resolved.items() if given in by_uri}
-    names.update({uri: by_uri[uri] for uri, _ in failures if uri in by_uri})
-    if not uris:
-        report_unreachable(failures)
-        return EXIT_UNREACHABLE
-    # Hosts that failed the first try are still watched: they come up when they answer.
-    uris += [uri for uri, _ in failures if uri]
-    from limen_tui.logs.own_log import setup_own_logging
-    from limen_tui.store.audit import AuditLog
-    from limen_tui.store.cache import Cache
-    from limen_tui.ui.app import LimenApp
-
+    names = {h.uri: h.name for h in hosts.hosts} if hosts is not None else {}
+    uris = chosen_uris(args, config_uris if not args.connect and not args.demo else None)
     audit = AuditLog(retention_days=settings.audit_retention_days)
     apps: list[LimenApp] = []
     own_log = setup_own_logging(
@@ -131,7 +84,9 @@ def run_console(argv: Sequence[str]) -> int:
     with Cache(
         ttls=settings.cache_ttls, max_bytes=int(settings.cache_max_mb * 1024 * 1024)
     ) as cache:
-        app = LimenApp(
+        # Nothing here waits for a host: the console paints at once, every host connects on
+        # its own, and the app ends with the failures only when none answered.
+        app = make_app(
             uris,
             settings,
             demo=args.demo,
@@ -142,10 +97,14 @@ def run_console(argv: Sequence[str]) -> int:
             names=names,
             health=not args.demo,
             own_log=own_log,
+            end_if_unreachable=True,
         )
         apps.append(app)
         try:
-            app.run()
+            failures = app.run()
         finally:
             own_log.close()
+    if failures:
+        report_unreachable(failures)
+        return EXIT_UNREACHABLE
     return 0

@@ -12,7 +12,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from limen_tui.cli.console import load_config
+from limen_tui.cli.common import load_config
 from limen_tui.config import file as config_file
 from limen_tui.config.hosts import HostEntry, HostsConfig
 from limen_tui.hosts.health import HealthSample

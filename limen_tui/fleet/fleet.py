@@ -13,7 +13,7 @@ from limen_tui.fleet.operations import AuditSink, BatchSummary, Operation, OpSta
 from limen_tui.fleet.updates import BatchFinished, FleetUpdate, Publish
 from limen_tui.hosts.monitor import HealthSettings
 from limen_tui.hosts.ssh import SshLink, SshSettings, SshTarget
-from limen_tui.model import DomainRow
+from limen_tui.model import DomainRow, LinkState
 from limen_tui.model.action_params import ActionParams, NoParams
 from limen_tui.store.cache import Cache
 from limen_tui.store.history import MetricHistory
@@ -40,6 +40,10 @@ class HostPlan:
     health: bool = False
 
 
+DEFAULT_URI_NAME = "default"
+"""The host's name when it is libvirt's default URI ("" or $LIBVIRT_DEFAULT_URI unset)."""
+
+
 def _drop(_update: FleetUpdate) -> None:
     """Nothing listens yet."""
 
@@ -58,14 +62,7 @@ class Fleet:
         audit: AuditSink | None = None,
         health: HealthSettings | None = None,
         ssh: SshSettings | None = None,
-        demo_uri: str | None = None,
-        names: dict[str, str] | None = None,
     ) -> None:
-        if demo_uri is not None or names:  # TRANSITION: the old (uris, names) form
-            plans = [
-                p if isinstance(p, HostPlan) else HostPlan(p, (names or {}).get(p), p == demo_uri)
-                for p in plans
-            ]
         self.settings = settings or Settings()
         self._publish: Publish = publish or _drop
         self.cache = cache
@@ -73,7 +70,7 @@ class Fleet:
         health_settings = health or HealthSettings()
         for plan in plans:
             plan = HostPlan(plan) if isinstance(plan, str) else plan
-            key = plan.name or ("demo" if plan.demo else plan.uri)
+            key = plan.name or ("demo" if plan.demo else plan.uri) or DEFAULT_URI_NAME
             if key in self.hosts:
                 continue
             local = is_local_uri(plan.uri) and plan.ssh is None
@@ -108,6 +105,14 @@ class Fleet:
         """Returns when every host's first connection attempt has answered or failed."""
         await asyncio.gather(*(h.link.first_attempt.wait() for h in self.hosts.values()))
 
+    async def nobody_answered(self) -> list[tuple[str, str]]:
+        """After every host's first attempt: (URI, why) for each host when none answered and
+        none has a last known fleet to show; [] as soon as any host is of use."""
+        await self.first_attempts()
+        if any(h.status.state is LinkState.LIVE or h.rows for h in self.hosts.values()):
+            return []
+        return [(h.uri, h.link.last_failure or h.status.reason) for h in self.hosts.values()]
+
     async def stop(self) -> None:
         await asyncio.gather(*(h.stop() for h in self.hosts.values()))
 
@@ -115,13 +120,9 @@ class Fleet:
         self,
         targets: list[DomainRow],
         action: str,
-        params: ActionParams | dict[str, object] | None = None,
+        params: ActionParams | None = None,
     ) -> list[Operation]:
         """Run `action` on every target with bounded concurrency; one failure stops nothing."""
-        if isinstance(params, dict):  # TRANSITION: the UI's old untyped parameters
-            from limen_tui.fleet.registry import ACTIONS
-
-            params = ACTIONS[action].params(**params)  # type: ignore[arg-type]
         batch = next_batch_id() if len(targets) > 1 else None
         gate = asyncio.Semaphore(max(1, self.settings.bulk_concurrency))
         ops = [
@@ -134,17 +135,3 @@ class Fleet:
             ok = sum(r.state is OpState.SUCCEEDED for r in results)
             self._publish(BatchFinished(BatchSummary(batch, action, ok, len(results) - ok)))
         return list(results)
-
-    # -- TRANSITION: the UI's old calls, until it moves to the constructor and `hosts` ----------
-
-    @property
-    def sessions(self) -> dict[str, Host]:
-        return self.hosts
-
-    def set_cache(self, cache: Cache | None, history: MetricHistory | None = None) -> None:
-        for host in self.hosts.values():
-            host.store.cache, host.store.history = cache, history
-
-    def set_audit(self, audit: AuditSink | None) -> None:
-        for host in self.hosts.values():
-            host.audit = audit

@@ -259,11 +259,6 @@ class Host:
     async def perform(self, op: Operation, gate: asyncio.Semaphore | None = None) -> Operation:
         return await self.runner.perform(op, gate)
 
-    async def perform_on_host(
-        self, op: Operation, work: Callable[[libvirt.virConnect], str], limit: float = 300.0
-    ) -> Operation:  # TRANSITION: the UI's old create/clone path
-        return await self.runner.perform_on_host(op, work, limit)
-
     async def create_vm(self, spec: VmSpec, start: bool) -> Operation:
         op, work = create_operation(self.key, spec, start)
         return await self.runner.perform_on_host(op, work)
@@ -343,6 +338,3 @@ class Host:
 
     def daemon_log(self) -> LogOpener:
         return self.logs.daemon_log()
-
-
-HostSession = Host  # TRANSITION: the UI's old name, until it moves to `Host`

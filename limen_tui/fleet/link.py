@@ -67,9 +67,10 @@ class LibvirtLink:
         self._close_reason = "connection closed"
         self._stopping = asyncio.Event()
         self.unsupported_events: list[str] = []
-        self.attempts = 0
-        """Opens finished (answered or failed): the fleet waits for every host's first."""
         self.first_attempt = asyncio.Event()
+        """Set once the first open answered, failed, or outlived the connect timeout."""
+        self.last_failure = ""
+        """Why the last open failed (or is slow), without the retry note."""
 
     @property
     def conn(self) -> libvirt.virConnect | None:
@@ -91,12 +92,12 @@ class LibvirtLink:
                 opened = await self._open_once()
             except (ConnectError, libvirt.libvirtError, OSError) as exc:
                 reason = exc.reason if isinstance(exc, ConnectError) else describe_error(exc)
+                self.last_failure = reason
                 self._owner.link_changed(LinkState.DOWN, f"{reason}; retrying in {delay:.0f}s")
                 await self._pause(delay)
                 delay = min(delay * 2, self.settings.reconnect_max)
                 continue
             finally:
-                self.attempts += 1
                 self.first_attempt.set()
             self._open = opened
             self.unsupported_events = opened.unsupported
@@ -154,6 +155,8 @@ class LibvirtLink:
                 attempt.add_done_callback(self._close_later)
                 raise ConnectError(self.uri, "stopped while connecting")
             waited = time.monotonic() - started
+            self.last_failure = f"no answer within {waited:.0f}s"
+            self.first_attempt.set()
             owner.link_changed(
                 LinkState.CONNECTING,
                 f"slow: no answer for {waited:.0f}s; waiting for this attempt",
@@ -166,12 +169,7 @@ class LibvirtLink:
         """Tick at the refresh interval; returns why the connection ended."""
         while not self._stopping.is_set():
             try:
-                tick = await self._workers.call(collector.collect)
-            except TimeoutError:
-                self._owner.link_changed(
-                    LinkState.STALE,
-                    f"stats did not answer within {self.settings.call_timeout:.0f}s",
-                )
+                tick = await self._collect(collector)
             except libvirt.libvirtError as exc:
                 if self._closed.is_set() or not self._alive():
                     return describe_error(exc)
@@ -190,6 +188,23 @@ class LibvirtLink:
             if closed in done:
                 return self._close_reason
         return "stopped"
+
+    async def _collect(self, collector: DomainCollector) -> Tick:
+        """One tick's bulk call. One that outlives the call timeout marks the host stale and is
+        waited for: the next tick is not sent while this one still holds a worker."""
+        call = self._workers.submit(collector.collect)
+        limit, started = self.settings.call_timeout, time.monotonic()
+        while True:
+            done, _ = await asyncio.wait({call}, timeout=limit)
+            if done:
+                return call.result()
+            if self._stopping.is_set() or self._closed.is_set():
+                raise libvirt.libvirtError("the stats call did not return")
+            self._owner.link_changed(
+                LinkState.STALE,
+                f"stats did not answer within {time.monotonic() - started:.0f}s; "
+                "waiting for that call",
+            )
 
     def _alive(self) -> bool:
         conn = self.conn

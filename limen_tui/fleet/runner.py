@@ -103,7 +103,11 @@ class ActionRunner:
             return op.finish(OpState.REFUSED, error="read-only session: nothing can be changed")
         state, reason = self._state()
         if self._conn() is None or state is not LinkState.LIVE:
-            return op.finish(OpState.FAILED, error=f"host is not live ({reason or state.value})")
+            return op.finish(
+                OpState.REFUSED,
+                error=f"{self.key} is {state.value}{f' ({reason})' if reason else ''}: "
+                "nothing was sent; try again when it is live",
+            )
         spec = ACTIONS.get(op.action)
         row = self._rows().get(op.uuid)
         if spec is None or row is None:

@@ -96,6 +96,8 @@ class HealthMonitor:
         self.state = LinkState.CONNECTING
         self.reason = ""
         self.last_sample: HealthSample | None = None
+        self.latest: HealthUpdated | None = None
+        """The last sample as judged and published (None before the first)."""
 
     @classmethod
     def local(
@@ -139,7 +141,8 @@ class HealthMonitor:
         seen = self.tracker.observe(sample)
         if seen.cleared is not None:
             self._publish(HealthAlertCleared(self.host, seen.cleared))
-        self._publish(HealthUpdated(self.host, sample, seen.verdicts, seen.alert))
+        self.latest = HealthUpdated(self.host, sample, seen.verdicts, seen.alert)
+        self._publish(self.latest)
         if seen.raised and seen.alert is not None:
             self._publish(HealthAlertRaised(self.host, seen.alert))
 

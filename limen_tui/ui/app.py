@@ -52,7 +52,11 @@ ROUTES: dict[type, Callable[[MainScreen, Any], None]] = {
 """The one route from the core to the widgets: each update's type to the screen's handler."""
 
 
-class LimenApp(App[None]):
+Failures = list[tuple[str, str]]
+"""(URI, why) of each host, when none answered."""
+
+
+class LimenApp(App[Failures]):
     """limen-tui. `fleet=None`: no hosts, nothing polls (tests inject updates with publish)."""
 
     TITLE = "limen-tui"
@@ -72,8 +76,12 @@ class LimenApp(App[None]):
         keymap: dict[str, str] | None = None,
         own_log: OwnLog | None = None,
         cache: Cache | None = None,
+        end_if_unreachable: bool = False,
     ) -> None:
+        """`end_if_unreachable`: when every host's first attempt failed and none has a last
+        known fleet to show, end with the failures (the command line says which and why)."""
         super().__init__()
+        self.end_if_unreachable = end_if_unreachable
         self.fleet = fleet
         self.settings = settings
         self.demo = demo
@@ -119,6 +127,14 @@ class LimenApp(App[None]):
         if self.fleet is not None:
             self.fleet.bind(self.publish)
             self.fleet.start()
+            if self.end_if_unreachable:
+                self.run_worker(
+                    self._end_if_nobody_answers(), group="start-up", exit_on_error=False
+                )
+
+    async def _end_if_nobody_answers(self) -> None:
+        if self.fleet is not None and (failures := await self.fleet.nobody_answered()):
+            self.exit(failures, return_code=2)
 
     async def on_unmount(self) -> None:
         if self.fleet is not None:

@@ -8,8 +8,8 @@ from rich.table import Table
 from rich.text import Text
 
 from limen_tui.hosts.health import HealthSample
-from limen_tui.hosts.monitor import HealthMonitor, HealthUpdated
-from limen_tui.hosts.thresholds import Verdict, judge
+from limen_tui.hosts.monitor import HealthUpdated
+from limen_tui.hosts.thresholds import Verdict
 from limen_tui.model import human_bytes
 from limen_tui.ui import text as fmt
 from limen_tui.ui.widgets.details import sparkline
@@ -24,15 +24,6 @@ VERDICT_STYLE = {
 
 def pct(value: float | None) -> str:
     return fmt.NA if value is None else f"{value:.0f}%"
-
-
-def latest(monitor: HealthMonitor | None) -> HealthUpdated | None:
-    """The host's health as its last sample judged it (None before the first sample)."""
-    if monitor is None or monitor.last_sample is None:
-        return None
-    sample = monitor.last_sample
-    verdicts = judge(sample, monitor.settings.thresholds)
-    return HealthUpdated(monitor.host, sample, verdicts, monitor.tracker.alert)
 
 
 def summary(update: HealthUpdated) -> Text:

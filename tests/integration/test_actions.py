@@ -29,10 +29,9 @@ class Console:
 
     def __init__(self, uri: str, settings: Settings) -> None:
         self.updates: list[FleetUpdate] = []
-        self.fleet = Fleet([uri], self.updates.append, settings)
-        self.session = self.fleet.sessions[uri]
         self.audit = AuditLog()  # in the test's private XDG state folder
-        self.fleet.set_audit(audit_to(self.audit))
+        self.fleet = Fleet([uri], self.updates.append, settings, audit=audit_to(self.audit))
+        self.session = self.fleet.hosts[uri]
 
     def audited(self, vm: str) -> list[tuple[str, str]]:
         return [(r.action, r.outcome) for r in self.audit.query() if r.vm == vm]
@@ -46,7 +45,8 @@ class Console:
 
     async def do(self, name: str, action: str, /, **params: object) -> Operation:
         (row,) = await self.until_seen(name)
-        (op,) = await self.fleet.perform([row], action, params)
+        typed = ACTIONS[action].params(**params)  # type: ignore[arg-type]
+        (op,) = await self.fleet.perform([row], action, typed)
         return op
 
 

@@ -11,6 +11,7 @@ from limen_tui.fleet.cache_policy import invalidated_by_action, invalidated_by_e
 from limen_tui.fleet.fleet import Fleet
 from limen_tui.fleet.updates import FleetUpdate
 from limen_tui.model import LinkState
+from limen_tui.model.action_params import Autostart
 from limen_tui.store.cache import Cache
 from tests.conftest import MakeVm, Virsh
 from tests.ui.helpers import wait_for
@@ -40,11 +41,10 @@ async def test_events_and_actions_invalidate_the_cached_xml(
 ) -> None:
     name = vm_factory("cached")
     updates: list[FleetUpdate] = []
-    fleet = Fleet([libvirtd], updates.append, Settings(refresh_interval=600))
     cache = Cache()
-    fleet.set_cache(cache)
+    fleet = Fleet([libvirtd], updates.append, Settings(refresh_interval=600), cache=cache)
     fleet.start()
-    session = fleet.sessions[libvirtd]
+    session = fleet.hosts[libvirtd]
     try:
         await wait_for(lambda: any(r.name == name for r in session.rows.values()), limit=30)
         assert session.status.state is LinkState.LIVE
@@ -76,7 +76,7 @@ async def test_events_and_actions_invalidate_the_cached_xml(
 
         await session.devices(row.uuid)
         assert cache.get("domain_xml", libvirtd, row.uuid) is not None
-        await fleet.perform([row], "autostart", {"enabled": True})  # an action, no event
+        await fleet.perform([row], "autostart", Autostart(enabled=True))  # an action, no event
         await gone(lambda: cache.get("domain_xml", libvirtd, row.uuid) is None)
         assert cache.get("snapshots", libvirtd, row.uuid) is not None
         await fleet.perform([row], "force_off")
@@ -100,10 +100,15 @@ async def test_cpu_history_is_kept_and_survives_a_restart(
 
     async def run_console(ticks: int) -> list[float]:
         cache = Cache()
-        fleet = Fleet([libvirtd], lambda _u: None, Settings(refresh_interval=0.3))
-        fleet.set_cache(cache, MetricHistory(cache.file))
+        fleet = Fleet(
+            [libvirtd],
+            lambda _u: None,
+            Settings(refresh_interval=0.3),
+            cache=cache,
+            history=MetricHistory(cache.file),
+        )
         fleet.start()
-        session = fleet.sessions[libvirtd]
+        session = fleet.hosts[libvirtd]
         try:
             await wait_for(lambda: any(r.name == name for r in session.rows.values()), 30)
             uuid = next(r.uuid for r in session.rows.values() if r.name == name)
@@ -121,7 +126,7 @@ async def test_cpu_history_is_kept_and_survives_a_restart(
 
 
 def _points(session: object, uuid: str) -> list[float]:
-    from limen_tui.fleet.host import HostSession
+    from limen_tui.fleet.host import Host
 
-    assert isinstance(session, HostSession) and session.history is not None
+    assert isinstance(session, Host) and session.history is not None
     return [v for _t, v in session.history.series(session.key, uuid, "cpu")]

@@ -98,10 +98,11 @@ def test_audit_command_prints_what_the_console_did(libvirtd: str, vm_factory: Ma
     name = vm_factory("audited")
 
     async def act() -> None:
-        fleet = Fleet([libvirtd], lambda _u: None, Settings(refresh_interval=0.3))
-        fleet.set_audit(audit_to(AuditLog()))
+        fleet = Fleet(
+            [libvirtd], lambda _u: None, Settings(refresh_interval=0.3), audit=audit_to(AuditLog())
+        )
         fleet.start()
-        session = fleet.sessions[libvirtd]
+        session = fleet.hosts[libvirtd]
         try:
             await wait_for(lambda: any(r.name == name for r in session.rows.values()), 30)
             assert session.status.state is LinkState.LIVE

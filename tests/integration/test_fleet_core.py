@@ -1,11 +1,11 @@
-"""The core without a terminal: one HostSession on the real libvirtd."""
+"""The core without a terminal: one Host on the real libvirtd."""
 
 from __future__ import annotations
 
 import pytest
 
 from limen_tui.config.settings import Settings
-from limen_tui.fleet.host import HostSession
+from limen_tui.fleet.host import Host
 from limen_tui.fleet.updates import (
     DomainEventArrived,
     DomainsRefreshed,
@@ -25,7 +25,7 @@ async def test_calls_per_tick_stay_one_bulk_call_whatever_the_vm_count(
     updates: list[FleetUpdate] = []
     for i in range(3):
         vm_factory(f"count-{i}", start=i < 2)
-    session = HostSession(libvirtd, updates.append, Settings(refresh_interval=0.2))
+    session = Host(libvirtd, updates.append, Settings(refresh_interval=0.2))
     session.start()
     try:
         await wait_for(lambda: sum(isinstance(u, DomainsRefreshed) for u in updates) >= 4, limit=30)
@@ -43,7 +43,7 @@ async def test_lifecycle_events_become_model_events(
 ) -> None:
     updates: list[FleetUpdate] = []
     name = vm_factory("events")
-    session = HostSession(libvirtd, updates.append, Settings(refresh_interval=600))
+    session = Host(libvirtd, updates.append, Settings(refresh_interval=600))
     session.start()
     try:
         await wait_for(lambda: any(isinstance(u, DomainsRefreshed) for u in updates), limit=30)
@@ -68,7 +68,7 @@ async def test_lifecycle_events_become_model_events(
 
 async def test_unreachable_uri_is_down_with_a_reason_and_retried() -> None:
     updates: list[FleetUpdate] = []
-    session = HostSession(
+    session = Host(
         "qemu+tcp://127.0.0.1:1/system",
         updates.append,
         Settings(reconnect_min=0.1, reconnect_max=0.2, connect_timeout=5),

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
+from limen_tui.cli.factory import make_app
 from limen_tui.config.hosts import HostEntry, HostsConfig
 from limen_tui.config.settings import Settings
 from limen_tui.demo import write_fleet
-from limen_tui.hosts.monitor import HealthSettings
+from limen_tui.hosts.monitor import HealthSettings, HealthUpdated
 from limen_tui.hosts.ssh import SshSettings, SshTarget
 from limen_tui.model import LinkState
-from limen_tui.ui.app import LimenApp
 from limen_tui.ui.widgets.host_bar import HostBar
 from limen_tui.ui.widgets.vm_table import VmTable
 from tests.conftest import MakeVm
@@ -47,7 +47,7 @@ async def test_four_hosts_in_one_table_with_health_and_one_host_down(
         ssh=SshSettings(connect_timeout=5, ssh_config=None),
     )
     names = {h.uri: h.name for h in hosts.hosts}
-    app = LimenApp(
+    app = make_app(
         [h.uri for h in hosts.hosts],
         Settings(refresh_interval=0.5, reconnect_min=0.2, reconnect_max=1.0, connect_timeout=5),
         hosts_config=hosts,
@@ -77,8 +77,16 @@ async def test_four_hosts_in_one_table_with_health_and_one_host_down(
         assert bar.statuses["gone"].reason
         assert all(bar.statuses[h].state is LinkState.LIVE for h in ("hv-local", "rack", "lab"))
 
-        await wait_for(lambda: {"hv-local", "rack"} <= set(app.health_latest), limit=30)
-        local, remote = app.health_latest["hv-local"], app.health_latest["rack"]
+        def health_latest() -> dict[str, HealthUpdated]:
+            hosts = app.fleet.hosts if app.fleet is not None else {}
+            return {
+                k: h.health.latest
+                for k, h in hosts.items()
+                if h.health is not None and h.health.latest is not None
+            }
+
+        await wait_for(lambda: {"hv-local", "rack"} <= set(health_latest()), limit=30)
+        local, remote = health_latest()["hv-local"], health_latest()["rack"]
         assert local.sample.mem_pct is not None and remote.sample.mem_pct is not None
         assert "cpu" in bar.health["rack"].plain and "mem" in bar.health["rack"].plain
 

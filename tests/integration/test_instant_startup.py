@@ -6,6 +6,7 @@ import time
 
 import pytest
 
+from limen_tui.cli.factory import make_app
 from limen_tui.config.settings import Settings
 from limen_tui.model import LinkState
 from limen_tui.store.cache import Cache
@@ -32,7 +33,7 @@ async def test_last_known_fleet_shows_at_once_then_reconciles_in_place(
     settings = Settings(refresh_interval=0.5, connect_timeout=20)
     try:
         with Cache() as cache:  # the test's private XDG cache folder
-            first = LimenApp([uri], settings, cache=cache)
+            first = make_app([uri], settings, cache=cache)
             async with first.run_test(size=(120, 40)):
                 await wait_for(lambda: {stays, goes} <= _names(first), limit=30)
             assert cache.get("fleet", uri) is not None
@@ -42,7 +43,7 @@ async def test_last_known_fleet_shows_at_once_then_reconciles_in_place(
         proxy.delay = 4.0  # the host now answers late
 
         with Cache() as cache:
-            second = LimenApp([uri], settings, cache=cache)
+            second = make_app([uri], settings, cache=cache)
             started = time.monotonic()
             async with second.run_test(size=(120, 40)):
                 table = second.query_one(VmTable)

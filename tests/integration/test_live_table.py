@@ -9,9 +9,9 @@ from __future__ import annotations
 import pytest
 from textual.coordinate import Coordinate
 
+from limen_tui.cli.factory import make_app
 from limen_tui.config.settings import Settings
 from limen_tui.model import DomainRow, PowerState
-from limen_tui.ui.app import LimenApp
 from limen_tui.ui.widgets.event_log import EventLog
 from limen_tui.ui.widgets.vm_table import VmTable
 from tests.conftest import MakeVm, Virsh
@@ -34,11 +34,11 @@ async def test_start_pause_resume_destroy_from_outside_show_up_by_event(
     libvirtd: str, vm_factory: MakeVm, virsh: Virsh
 ) -> None:
     name = vm_factory("lifecycle")
-    app = LimenApp([libvirtd], EVENTS_ONLY)
+    app = make_app([libvirtd], EVENTS_ONLY)
     async with app.run_test(size=(120, 40)):
         table = app.query_one(VmTable)
         await wait_for(lambda: _state(table, name) is PowerState.SHUTOFF, limit=30)
-        ticks_before = app.ticks_applied
+        ticks_before = app.main.ticks_applied
 
         virsh("start", name)
         await wait_for(lambda: _state(table, name) is PowerState.RUNNING, limit=30)
@@ -49,7 +49,7 @@ async def test_start_pause_resume_destroy_from_outside_show_up_by_event(
         virsh("destroy", name)
         await wait_for(lambda: _state(table, name) is PowerState.SHUTOFF, limit=30)
 
-        assert app.ticks_applied == ticks_before, "a tick ran: the test proves nothing"
+        assert app.main.ticks_applied == ticks_before, "a tick ran: the test proves nothing"
         log = "\n".join(app.query_one(EventLog).lines)
         for word in (
             "started (booted)",
@@ -63,10 +63,10 @@ async def test_start_pause_resume_destroy_from_outside_show_up_by_event(
 async def test_a_vm_defined_and_undefined_outside_appears_and_goes(
     libvirtd: str, vm_factory: MakeVm, virsh: Virsh
 ) -> None:
-    app = LimenApp([libvirtd], EVENTS_ONLY)
+    app = make_app([libvirtd], EVENTS_ONLY)
     async with app.run_test(size=(80, 24)):
         table = app.query_one(VmTable)
-        await wait_for(lambda: app.ticks_applied >= 1, limit=30)
+        await wait_for(lambda: app.main.ticks_applied >= 1, limit=30)
         name = vm_factory("appears")
         await wait_for(lambda: _state(table, name) is PowerState.SHUTOFF, limit=30)
         virsh("undefine", name)
@@ -77,7 +77,7 @@ async def test_running_vm_shows_real_cpu_and_memory_figures(
     libvirtd: str, vm_factory: MakeVm
 ) -> None:
     name = vm_factory("busy", start=True)
-    app = LimenApp([libvirtd], Settings(refresh_interval=0.5))
+    app = make_app([libvirtd], Settings(refresh_interval=0.5))
     async with app.run_test(size=(120, 40)):
         table = app.query_one(VmTable)
 
@@ -92,7 +92,7 @@ async def test_running_vm_shows_real_cpu_and_memory_figures(
         assert row.mem_max_kib == 64 * 1024
         assert row.cpu_pct is not None and 0.0 <= row.cpu_pct <= 100.0 * 1.5
         assert row.mem_used_kib is not None and row.mem_used_kib > 1024
-        status = next(iter(app.fleet.sessions.values())).status if app.fleet else None
+        status = next(iter(app.fleet.hosts.values())).status if app.fleet else None
         assert status is not None and status.calls_last_tick is not None
         assert status.calls_last_tick <= 3  # one bulk call, plus flags when the set changed
 
@@ -108,7 +108,7 @@ async def test_hostile_names_from_a_real_host_are_shown_literally(
     libvirtd: str, vm_factory: MakeVm
 ) -> None:
     names = [vm_factory(suffix) for suffix in HOSTILE_SUFFIXES]
-    app = LimenApp([libvirtd], EVENTS_ONLY)
+    app = make_app([libvirtd], EVENTS_ONLY)
     async with app.run_test(size=(80, 24)) as pilot:
         table = app.query_one(VmTable)
         await wait_for(lambda: all(_row(table, n) is not None for n in names), limit=30)

@@ -9,6 +9,7 @@ import libvirt
 import pytest
 from textual.widgets import TabbedContent
 
+from limen_tui.cli.factory import make_app
 from limen_tui.config.hosts import HostEntry, HostsConfig
 from limen_tui.config.settings import Settings
 from limen_tui.hosts.monitor import HealthSettings
@@ -40,7 +41,7 @@ def _texts(pane: LogPane) -> str:
 
 async def test_qemu_and_daemon_logs_of_this_machine(libvirtd: str, vm_factory: MakeVm) -> None:
     name = vm_factory("logged", start=True)
-    app = LimenApp([libvirtd], Settings(refresh_interval=1.0))
+    app = make_app([libvirtd], Settings(refresh_interval=1.0))
     async with app.run_test(size=(120, 40)) as pilot:
         await _select(app, name)
         await pilot.press("g", "g")  # events -> operations -> QEMU log
@@ -69,7 +70,7 @@ async def test_remote_qemu_log_over_ssh_with_a_hostile_name(
         hosts = HostsConfig(
             (entry,), HealthSettings(interval=1.0), SshSettings(connect_timeout=5, ssh_config=None)
         )
-        app = LimenApp(
+        app = make_app(
             [entry.uri],
             Settings(refresh_interval=1.0),
             hosts_config=hosts,
@@ -94,7 +95,7 @@ async def test_serial_console_shows_boot_text_detaches_and_reports_busy(
 ) -> None:
     name = vm_factory("serial")
     virsh("start", "--paused", name)  # attach before the firmware speaks: output is not kept
-    app = LimenApp([libvirtd], Settings(refresh_interval=1.0))
+    app = make_app([libvirtd], Settings(refresh_interval=1.0))
     async with app.run_test(size=(120, 40)) as pilot:
         await _select(app, name)
         await pilot.press("c")

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import pytest
 
+from limen_tui.cli.factory import make_app
 from limen_tui.config.settings import Settings
 from limen_tui.model import LinkState
-from limen_tui.ui.app import LimenApp
 from limen_tui.ui.widgets.host_bar import HostBar
 from limen_tui.ui.widgets.vm_table import VmTable
 from tests.conftest import MakeVm
@@ -24,7 +24,7 @@ async def test_daemon_that_dies_is_shown_down_then_live_again(
 ) -> None:
     name = vm_factory("survivor")
     settings = Settings(refresh_interval=0.5, reconnect_min=0.2, reconnect_max=1.0)
-    app = LimenApp([libvirtd], settings)
+    app = make_app([libvirtd], settings)
     async with app.run_test(size=(80, 24)) as pilot:
         bar = app.query_one(HostBar)
         table = app.query_one(VmTable)

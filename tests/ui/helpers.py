@@ -140,5 +140,5 @@ def still_host(health: HealthUpdated) -> Host:
     host = StillHost(status, fixed)
     host.book.adopt(rows.values())
     assert host.health is not None
-    host.health.last_sample = health.sample
+    host.health.last_sample, host.health.latest = health.sample, health
     return host

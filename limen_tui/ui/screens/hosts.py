@@ -24,7 +24,7 @@ from limen_tui.fleet.host import Host
 from limen_tui.fleet.reads import HostOverview
 from limen_tui.model import HostStatus, PowerState, human_bytes
 from limen_tui.ui import text as fmt
-from limen_tui.ui.health_view import gauges, latest, summary
+from limen_tui.ui.health_view import gauges, summary
 from limen_tui.ui.widgets.host_bar import LINK_STYLE
 from limen_tui.ui.worker_failures import WorkerFailuresToApp
 
@@ -103,7 +103,7 @@ def overview_tables(o: HostOverview) -> list[Table | Text]:
 
 
 def health_cell(host: Host) -> Text:
-    update = latest(host.health)
+    update = host.health.latest if host.health is not None else None
     if update is not None:
         return summary(update)
     if host.health is not None:
@@ -189,7 +189,7 @@ class HostsScreen(WorkerFailuresToApp, ModalScreen[str | None]):
             return
         parts: list[Table | Text] = [facts_table(host.status)]
         monitor = host.health
-        health = latest(monitor)
+        health = monitor.latest if monitor is not None else None
         if monitor is not None and health is not None:
             parts += [Text("\nHealth", style="bold underline")]
             parts.append(gauges(health, monitor.tracker.history))
