@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
+import threading
+import time
 from collections.abc import Sequence
 from dataclasses import replace
 
@@ -20,6 +23,7 @@ from limen_tui.cli.common import (
 from limen_tui.cli.factory import make_app
 from limen_tui.config import file as config_file
 from limen_tui.config.bounds import CONSOLE_BOUNDS, check_number
+from limen_tui.fleet.workers import STORE
 from limen_tui.logs.own_log import setup_own_logging
 from limen_tui.store.audit import AuditLog
 from limen_tui.store.cache import Cache
@@ -104,7 +108,26 @@ def run_console(argv: Sequence[str]) -> int:
             failures = app.run()
         finally:
             own_log.close()
+    code = 0
     if failures:
         report_unreachable(failures)
-        return EXIT_UNREACHABLE
-    return 0
+        code = EXIT_UNREACHABLE
+    leave_stuck_calls(code)
+    return code
+
+
+def leave_stuck_calls(code: int, grace: float = 2.0) -> None:
+    """At the very end, a libvirt call still blocked in a worker (an open of a host that never
+    answered) would keep the process from exiting: Python joins its worker threads. The
+    console is done and every file is closed, so end the process rather than hang the
+    operator's terminal; nothing is abandoned while the console runs."""
+    STORE.shutdown(wait=True)  # its writes are done (Fleet.stop waited); let its thread go
+    deadline = time.monotonic() + grace
+    for thread in threading.enumerate():
+        if thread is not threading.main_thread() and not thread.daemon:
+            thread.join(max(0.0, deadline - time.monotonic()))
+    main = threading.main_thread()
+    if any(t.is_alive() and not t.daemon and t is not main for t in threading.enumerate()):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)

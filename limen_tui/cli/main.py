@@ -1,4 +1,8 @@
-"""The `limen-tui` command: dispatch to one module per subcommand (imported only when used)."""
+"""The `limen-tui` command: dispatch to one module per subcommand.
+
+Each is imported only when used (no import circle is dodged here): `limen-tui list | head` and
+`limen-tui health` do not pay for loading Textual and the console.
+"""
 
 from __future__ import annotations
 

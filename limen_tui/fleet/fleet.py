@@ -11,6 +11,7 @@ from limen_tui.config.settings import Settings
 from limen_tui.fleet.host import Host
 from limen_tui.fleet.operations import AuditSink, BatchSummary, Operation, OpState, next_batch_id
 from limen_tui.fleet.updates import BatchFinished, FleetUpdate, Publish
+from limen_tui.fleet.workers import store_settled
 from limen_tui.hosts.monitor import HealthSettings
 from limen_tui.hosts.ssh import SshLink, SshSettings, SshTarget
 from limen_tui.model import DomainRow, LinkState
@@ -115,6 +116,7 @@ class Fleet:
 
     async def stop(self) -> None:
         await asyncio.gather(*(h.stop() for h in self.hosts.values()))
+        await store_settled()  # the last samples and invalidations land before the file closes
 
     async def perform(
         self,

@@ -61,3 +61,8 @@ async def on_store(fn: Callable[[], T], limit: float = 10.0) -> T:
 def store_later(fn: Callable[[], object]) -> None:
     """A write nobody waits for (history samples, invalidations, the last known fleet)."""
     STORE.submit(fn)
+
+
+async def store_settled() -> None:
+    """Returns once every write queued on the store thread so far is done."""
+    await on_store(lambda: None, 30.0)

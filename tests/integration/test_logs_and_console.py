@@ -56,9 +56,11 @@ async def test_qemu_and_daemon_logs_of_this_machine(libvirtd: str, vm_factory: M
         )
 
 
+@pytest.mark.parametrize("health", [True, False], ids=["with-health", "health-off"])
 async def test_remote_qemu_log_over_ssh_with_a_hostile_name(
-    libvirtd: str, vm_factory: MakeVm, sshd: SshServer
+    libvirtd: str, vm_factory: MakeVm, sshd: SshServer, health: bool
 ) -> None:
+    """The host owns its SSH link: its logs come over it whether or not health is sampled."""
     name = vm_factory("q'uo\"te $(touch pwned-by-limen) x", start=True)
     proxy = SlowLibvirtProxy(bind="127.0.0.2")  # a "remote" host: libvirt over TCP, logs over SSH
     try:
@@ -66,6 +68,7 @@ async def test_remote_qemu_log_over_ssh_with_a_hostile_name(
             "far",
             proxy.uri(),
             SshTarget("far", sshd.host, sshd.port, sshd.user, sshd.key_path, sshd.known_hosts_path),
+            health=health,
         )
         hosts = HostsConfig(
             (entry,), HealthSettings(interval=1.0), SshSettings(connect_timeout=5, ssh_config=None)
