@@ -19,6 +19,7 @@ Prints a table and one JSON line. Run: .venv/bin/python -m benchmarks.real_guest
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import resource
@@ -35,8 +36,18 @@ from limen_tui.virt.calls import CallCounter
 from limen_tui.virt.collector import NOWAIT, DomainCollector
 from tests.harness.domstats import TABLE_GROUP_OPTIONS
 from tests.harness.guest_image import guest_boot
-from tests.harness.libvirtd import SYSTEM_URI, ensure_libvirtd, libvirtd_pids
-from tests.harness.linux_guest import linux_guests
+from tests.harness.libvirtd import (
+    SYSTEM_URI,
+    ensure_libvirtd,
+    libvirtd_pids,
+    sweep_leftover_domains,
+)
+from tests.harness.linux_guest import (
+    LinuxGuest,
+    linux_guests,
+    sweep_leftover_images,
+    sweep_leftover_taps,
+)
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 QEMU_PID_DIR = Path("/run/libvirt/qemu")
@@ -91,44 +102,84 @@ GROUPS = {
 }
 
 
+class DaemonRestarted(RuntimeError):
+    """libvirtd was restarted during a window (another test run's doing): measure again."""
+
+
+Windows = dict[str, dict[str, float]]
+
+
+def measure_windows(
+    guests: list[LinuxGuest], ticks: int, interval: float, per_group: bool
+) -> tuple[Windows, int]:
+    """Idle, console, virsh (and per-group) windows, then idle again, on one libvirtd."""
+    conn = libvirt.open(SYSTEM_URI)
+    try:
+        [daemon] = libvirtd_pids()[:1]
+        qemus = [qemu_pid(g.name) for g in guests]
+        domains = len(conn.listAllDomains(libvirt.VIR_CONNECT_LIST_DOMAINS_ACTIVE))
+        collector = DomainCollector(conn, "bench", os.cpu_count(), CallCounter())
+        collector.collect()
+        argv = ["virsh", "-q", "-c", SYSTEM_URI, "domstats", "--raw", *TABLE_GROUP_OPTIONS]
+
+        def console() -> None:
+            collector.collect()
+
+        def virsh() -> None:
+            subprocess.run(argv, check=True, stdout=subprocess.DEVNULL)
+
+        def idle() -> None:
+            pass
+
+        def raw(flag: int) -> Callable[[], None]:
+            def call() -> None:
+                conn.getAllDomainStats(flag, NOWAIT)
+
+            return call
+
+        actions: list[tuple[str, Callable[[], None]]] = [
+            ("idle before", idle),
+            ("console", console),
+            ("virsh", virsh),
+        ]
+        if per_group:
+            actions += [(f"raw {group}", raw(flag)) for group, flag in GROUPS.items()]
+        actions.append(("idle after", idle))
+        windows: Windows = {}
+        for what, action in actions:
+            windows[what] = window(action, ticks, interval, daemon, qemus)
+            if libvirtd_pids()[:1] != [daemon]:
+                raise DaemonRestarted(what)
+        return windows, domains
+    finally:
+        with contextlib.suppress(libvirt.libvirtError):
+            conn.close()
+
+
 def run(guests: int, ticks: int, interval: float, per_group: bool) -> dict[str, object]:
     ensure_libvirtd()
     boot = guest_boot()
     conn = libvirt.open(SYSTEM_URI)
     try:
+        # What a killed earlier run left behind (domains, taps, images of dead processes).
+        sweep_leftover_domains(conn)
+        sweep_leftover_taps()
+        sweep_leftover_images()
         t0 = time.monotonic()
         with linux_guests(conn, guests, "bench", boot=boot) as booted:
             boot_s = time.monotonic() - t0
-            [daemon] = libvirtd_pids()[:1]
-            qemus = [qemu_pid(g.name) for g in booted]
-            domains = len(conn.listAllDomains(libvirt.VIR_CONNECT_LIST_DOMAINS_ACTIVE))
-            collector = DomainCollector(conn, "bench", os.cpu_count(), CallCounter())
-            collector.collect()
-            argv = ["virsh", "-q", "-c", SYSTEM_URI, "domstats", "--raw", *TABLE_GROUP_OPTIONS]
-
-            def console() -> None:
-                collector.collect()
-
-            def virsh() -> None:
-                subprocess.run(argv, check=True, stdout=subprocess.DEVNULL)
-
-            def idle() -> None:
-                pass
-
-            before = window(idle, ticks, interval, daemon, qemus)
-            measured = {
-                "console": window(console, ticks, interval, daemon, qemus),
-                "virsh": window(virsh, ticks, interval, daemon, qemus),
-            }
-            for group, flag in GROUPS.items() if per_group else ():
-
-                def raw(flag: int = flag) -> None:
-                    conn.getAllDomainStats(flag, NOWAIT)
-
-                measured[f"raw {group}"] = window(raw, ticks, interval, daemon, qemus)
-            after = window(idle, ticks, interval, daemon, qemus)
+            for attempt in range(5):
+                try:
+                    measured, domains = measure_windows(booted, ticks, interval, per_group)
+                    break
+                except (libvirt.libvirtError, subprocess.CalledProcessError, DaemonRestarted):
+                    if attempt == 4:
+                        raise
+                    ensure_libvirtd()
     finally:
-        conn.close()
+        with contextlib.suppress(libvirt.libvirtError):
+            conn.close()
+    before, after = measured.pop("idle before"), measured.pop("idle after")
     base = {k: (before[k] + after[k]) / 2 for k in ("libvirtd_s", "qemu_s")}
     # How far the two idle windows differ: a cost below this is not told apart from nothing.
     noise = {

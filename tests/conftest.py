@@ -32,6 +32,7 @@ from tests.harness.linux_guest import (
     GUEST_MEMORY_MIB,
     DiskKind,
     LinuxGuest,
+    sweep_leftover_images,
     sweep_leftover_taps,
 )
 from tests.harness.sshd_fixtures import silent_listener, sshd  # noqa: F401
@@ -251,11 +252,14 @@ def _private_xdg_dirs(
 def guest_boot_image(libvirtd: str) -> Iterator[GuestBoot]:
     """Kernel and initramfs of the real Linux guest, built once per machine (cached).
 
-    Taps left by a killed earlier run are removed before and after the session.
+    Taps and image directories left by a killed earlier run are removed before and after
+    the session (their domains go with the ``libvirtd`` fixture's sweep).
     """
     sweep_leftover_taps()
+    sweep_leftover_images()
     yield guest_boot()
     sweep_leftover_taps()
+    sweep_leftover_images()
 
 
 class MakeLinuxGuest(Protocol):

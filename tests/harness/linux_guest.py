@@ -237,11 +237,30 @@ def _serial_pty(dom: libvirt.virDomain) -> str:
     return str(source.get("path"))
 
 
+_OWNER_FILE = ".limen-test-owner"
+
+
 def image_dir() -> Path:
-    """A scratch directory under libvirt's images that ``libvirt-qemu`` can traverse."""
+    """A scratch directory under libvirt's images that ``libvirt-qemu`` can traverse.
+
+    It names its owner's pid, so :func:`sweep_leftover_images` can remove it after a kill.
+    """
     path = STATE_DIR / "images" / unique_prefix().rstrip("-")
     path.mkdir(mode=0o755, parents=True)
+    (path / _OWNER_FILE).write_text(str(os.getpid()))
     return path
+
+
+def sweep_leftover_images() -> list[Path]:
+    """Remove guest image directories whose owning process is gone."""
+    removed = []
+    for owner in (STATE_DIR / "images").glob(f"*/{_OWNER_FILE}"):
+        with contextlib.suppress(OSError, ValueError):
+            pid = int(owner.read_text().strip())
+            if pid != os.getpid() and not Path(f"/proc/{pid}").exists():
+                shutil.rmtree(owner.parent, ignore_errors=True)
+                removed.append(owner.parent)
+    return removed
 
 
 class LinuxGuest:
