@@ -19,6 +19,7 @@ import libvirt
 from limen_tui.config.settings import Settings
 from limen_tui.fleet.workers import HostWorkers
 from limen_tui.model import DomainEvent, HostFacts, LinkState
+from limen_tui.model.backoff import Backoff
 from limen_tui.virt.calls import CallCounter
 from limen_tui.virt.collector import DomainCollector, Tick
 from limen_tui.virt.connection import (
@@ -85,7 +86,7 @@ class LibvirtLink:
 
     async def run(self) -> None:
         """Connect, tick until the connection dies, reconnect with backoff; until stopped."""
-        delay = self.settings.reconnect_min
+        backoff = Backoff(self.settings.reconnect_min, self.settings.reconnect_max)
         while not self._stopping.is_set():
             self._owner.link_changed(LinkState.CONNECTING, "")
             try:
@@ -93,23 +94,23 @@ class LibvirtLink:
             except (ConnectError, libvirt.libvirtError, OSError) as exc:
                 reason = exc.reason if isinstance(exc, ConnectError) else describe_error(exc)
                 self.last_failure = reason
+                delay = backoff.next()
                 self._owner.link_changed(LinkState.DOWN, f"{reason}; retrying in {delay:.0f}s")
-                await self._pause(delay)
-                delay = min(delay * 2, self.settings.reconnect_max)
+                await self._pause(backoff.current)
                 continue
             finally:
                 self.first_attempt.set()
             self._open = opened
             self.unsupported_events = opened.unsupported
             self._owner.link_opened(opened.facts, opened.collector)
-            delay = self.settings.reconnect_min
+            backoff.reset()
             self._owner.link_changed(LinkState.LIVE, "")
             reason = await self._tick_until_closed(opened.collector)
             await self.close()
             if self._stopping.is_set():
                 return
             self._owner.link_changed(LinkState.DOWN, f"{reason}; reconnecting")
-            await self._pause(delay)
+            await self._pause(backoff.current)
 
     async def _pause(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):

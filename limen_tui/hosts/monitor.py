@@ -25,6 +25,7 @@ from limen_tui.hosts.remote import NotLinux, RemoteHealthStream, StreamEnded
 from limen_tui.hosts.ssh import SshLink, SshUnavailable
 from limen_tui.hosts.thresholds import Alert, HealthTracker, Thresholds, Verdicts
 from limen_tui.model import LinkState
+from limen_tui.model.backoff import Backoff
 
 log = logging.getLogger(__name__)
 
@@ -182,13 +183,13 @@ class HealthMonitor:
 
     async def _run_remote(self, link: SshLink) -> None:
         s = self.settings
-        retry = s.retry_min
+        backoff = Backoff(s.retry_min, s.retry_max)
         while True:
             try:
                 conn = await link.connection(s.timeout)
             except SshUnavailable as exc:
                 self._set_state(LinkState.DOWN, exc.reason)
-                await link.wait_change(retry)
+                await link.wait_change(backoff.current)
                 continue
             if self.state is not LinkState.LIVE:
                 self._set_state(LinkState.CONNECTING, "starting the health stream")
@@ -198,9 +199,10 @@ class HealthMonitor:
                 log.exception("%s: health stream failed", self.host)
                 reason, healthy = f"health stream failed: {exc}", False
             self._set_state(LinkState.DOWN, reason)
-            retry = s.retry_min if healthy else min(retry * 2, s.retry_max)
+            if healthy:
+                backoff.reset()
             # A new connection (or the retry delay) is the next chance.
-            await link.wait_change(retry)
+            await link.wait_change(backoff.next())
 
     async def _stream(self, link: SshLink, conn: asyncssh.SSHClientConnection) -> tuple[str, bool]:
         """Read samples until the stream fails; returns why, and whether it ever worked."""

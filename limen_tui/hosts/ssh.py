@@ -22,6 +22,7 @@ from pathlib import Path
 import asyncssh
 
 from limen_tui.model import LinkState
+from limen_tui.model.backoff import Backoff
 
 log = logging.getLogger(__name__)
 
@@ -265,7 +266,7 @@ class SshLink:
 
     async def _run(self) -> None:
         s = self.settings
-        delay = s.reconnect_min
+        backoff = Backoff(s.reconnect_min, s.reconnect_max)
         while not self._stopping:
             if self.status.state is not LinkState.CONNECTING:
                 self._set(LinkState.CONNECTING, "")
@@ -275,11 +276,11 @@ class SshLink:
                 if not isinstance(exc, SshError):  # a bug, or a failure nobody foresaw
                     log.exception("%s: connecting failed", self.target.name)
                 reason = exc.reason if isinstance(exc, SshError) else f"cannot connect: {exc}"
+                delay = backoff.next()
                 self._set(LinkState.DOWN, f"{reason}; retrying in {delay:g}s")
                 await asyncio.sleep(delay)
-                delay = min(delay * 2, s.reconnect_max)
                 continue
-            delay = s.reconnect_min
+            backoff.reset()
             self._conn, self._dropped = conn, None
             self._set(LinkState.LIVE, "")
             await conn.wait_closed()
@@ -287,8 +288,8 @@ class SshLink:
             if self._stopping:
                 return
             reason = self._dropped or _lost_reason(client.lost)
-            self._set(LinkState.DOWN, f"{reason}; reconnecting in {delay:g}s")
-            await asyncio.sleep(delay)
+            self._set(LinkState.DOWN, f"{reason}; reconnecting in {backoff.current:g}s")
+            await asyncio.sleep(backoff.current)
 
     async def _connect(self) -> tuple[asyncssh.SSHClientConnection, _Client]:
         target, s = self.target, self.settings
