@@ -101,7 +101,15 @@ class Host:
         )
         self.book = RowBook(self.key)
         self.store = HostStore(self.key, cache, history)
-        self.link = LibvirtLink(self.key, uri, self.settings, self.workers, self.calls, self)
+        self.link = LibvirtLink(
+            self.key,
+            uri,
+            self.settings,
+            self.workers,
+            self.calls,
+            self,
+            known_hosts=ssh.target.known_hosts if ssh is not None else None,
+        )
         self.runner = ActionRunner(
             self.key,
             self.settings,

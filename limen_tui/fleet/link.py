@@ -2,8 +2,10 @@
 
 At most one open (and one close) is in flight per host: an open that outlives the connect
 timeout marks the host "connecting (slow)" and is waited for, never abandoned and replaced (an
-abandoned `virConnectOpen` crashed the process when a frozen host thawed). After a failure the
-next attempt waits for the backoff, 1-2-4... up to `reconnect_max` seconds.
+abandoned `virConnectOpen` crashed the process when a frozen host thawed); a `+ssh` open is
+bounded from inside its transport instead (virt/ssh_transport.py). After a failure the next
+attempt waits for the backoff, 1-2-4... up to `reconnect_max` seconds, or less: a cheap probe
+of the transport (probe.py) every half second ends the pause as soon as the host comes back.
 """
 
 from __future__ import annotations
@@ -12,18 +14,22 @@ import asyncio
 import contextlib
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 import libvirt
 
 from limen_tui.config.settings import Settings
+from limen_tui.fleet.probe import PROBE_EVERY, Probe, answers, probe_for, resolve_ssh
 from limen_tui.fleet.workers import HostWorkers
+from limen_tui.hosts.ssh import host_key_sentence
 from limen_tui.model import DomainEvent, HostFacts, LinkState
 from limen_tui.model.backoff import Backoff
 from limen_tui.virt.calls import CallCounter
 from limen_tui.virt.collector import DomainCollector, Tick
 from limen_tui.virt.connection import (
     ConnectError,
+    HostKeyRefused,
     close_quietly,
     describe_error,
     open_connection,
@@ -60,8 +66,14 @@ class LibvirtLink:
         workers: HostWorkers,
         calls: CallCounter,
         owner: LinkOwner,
+        known_hosts: Path | None = None,
     ) -> None:
+        """`known_hosts`: the file a `+ssh` URI's key is checked against when the URI names
+        none (the host's [ssh] known_hosts); None: OpenSSH's own."""
         self.key, self.uri, self.settings = key, uri, settings
+        self.known_hosts = known_hosts
+        self._probe: Probe | None = probe_for(uri, settings.readonly)
+        self._probe_resolved = False
         self._workers, self._calls, self._owner = workers, calls, owner
         self._open: _Open | None = None
         self._closed = asyncio.Event()
@@ -92,11 +104,14 @@ class LibvirtLink:
             try:
                 opened = await self._open_once()
             except (ConnectError, libvirt.libvirtError, OSError) as exc:
-                reason = exc.reason if isinstance(exc, ConnectError) else describe_error(exc)
+                reason = self._why(exc)
                 self.last_failure = reason
                 delay = backoff.next()
-                self._owner.link_changed(LinkState.DOWN, f"{reason}; retrying in {delay:.0f}s")
-                await self._pause(backoff.current)
+                sooner = ", sooner when it answers" if self._probe is not None else ""
+                self._owner.link_changed(
+                    LinkState.DOWN, f"{reason}; retrying in {delay:.0f}s{sooner}"
+                )
+                await self._pause(delay, at_once_if_up=False)
                 continue
             finally:
                 self.first_attempt.set()
@@ -110,11 +125,48 @@ class LibvirtLink:
             if self._stopping.is_set():
                 return
             self._owner.link_changed(LinkState.DOWN, f"{reason}; reconnecting")
-            await self._pause(backoff.current)
+            await self._pause(backoff.current, at_once_if_up=True)
 
-    async def _pause(self, seconds: float) -> None:
+    def _why(self, exc: BaseException) -> str:
+        if isinstance(exc, HostKeyRefused):
+            r = exc.refusal
+            return host_key_sentence(
+                self.key,
+                r.host,
+                r.port,
+                r.known_hosts,
+                r.offered,
+                changed=r.changed,
+                file_exists=r.file_exists,
+            )
+        return exc.reason if isinstance(exc, ConnectError) else describe_error(exc)
+
+    async def _wait_stopping(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._stopping.wait(), seconds)
+            await asyncio.wait_for(self._stopping.wait(), max(seconds, 0.0))
+
+    async def _pause(self, seconds: float, *, at_once_if_up: bool) -> None:
+        """Wait out the backoff, or less: ends when the probe sees the host come back (it
+        failed, then answered; or, right after a live connection ended, answers at once)."""
+        if self._probe is None:
+            await self._wait_stopping(seconds)
+            return
+        if not self._probe_resolved:
+            self._probe = await asyncio.to_thread(resolve_ssh, self._probe)
+            self._probe_resolved = True
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + seconds
+        seen_down = at_once_if_up
+        while not self._stopping.is_set() and (left := deadline - loop.time()) > 0:
+            started = loop.time()
+            if await answers(self._probe, min(PROBE_EVERY, left)):
+                if seen_down:
+                    return
+            else:
+                seen_down = True
+            await self._wait_stopping(
+                min(PROBE_EVERY - (loop.time() - started), deadline - loop.time())
+            )
 
     async def _open_once(self) -> _Open:
         loop = asyncio.get_running_loop()
@@ -135,6 +187,8 @@ class LibvirtLink:
                 calls=calls,
                 on_close=on_close,
                 keepalive=(s.keepalive_interval, s.keepalive_count),
+                connect_timeout=s.connect_timeout,
+                known_hosts=self.known_hosts,
             )
             try:
                 facts = read_facts(conn, calls)

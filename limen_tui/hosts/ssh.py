@@ -143,29 +143,54 @@ def _plan(target: SshTarget, settings: SshSettings) -> _Plan:
 
 def _host_key_reason(target: SshTarget, plan: _Plan, offered: str) -> str:
     """Blocking (reads known_hosts again to tell "changed" from "unknown"): use a thread."""
-    where = f"{target.name} ({plan.host}:{plan.port})"
-    fingerprint = f" (it offered {offered})" if offered else ""
-    missing = "" if plan.trusted_files else " (no such file)"
     try:
         known = asyncssh.read_known_hosts(plan.trusted_files)
         trusted = known.match(plan.host, plan.host, plan.port)[0] if plan.trusted_files else []
     except (OSError, ValueError):
         trusted = []
-    if trusted:
-        return (
-            f"host key of {where} does not match the one in {plan.known_hosts}{fingerprint}: "
-            f"refusing to connect (it may be an impostor; if the host was reinstalled, "
-            f"remove the old key with ssh-keygen -R {_pattern(plan)} -f {plan.known_hosts})"
-        )
-    return (
-        f"host key of {where} is unknown: {_pattern(plan)} is not in {plan.known_hosts}"
-        f"{missing}{fingerprint}; refusing to connect (check the fingerprint, then add it with "
-        f"ssh-keyscan -p {plan.port} {plan.host} >> {plan.known_hosts})"
+    return host_key_sentence(
+        target.name,
+        plan.host,
+        plan.port,
+        plan.known_hosts,
+        offered,
+        changed=bool(trusted),
+        file_exists=bool(plan.trusted_files),
     )
 
 
-def _pattern(plan: _Plan) -> str:
-    return plan.host if plan.port == 22 else f"[{plan.host}]:{plan.port}"
+def host_key_sentence(
+    name: str,
+    host: str,
+    port: int,
+    known_hosts: Path,
+    offered: str,
+    *,
+    changed: bool,
+    file_exists: bool,
+) -> str:
+    """Why a host key was refused and the command that fixes it, in one sentence; the same
+    words for this link and for libvirt's own `+ssh` transport."""
+    where = f"{name} ({host}:{port})"
+    fingerprint = f" (it offered {offered})" if offered else ""
+    pattern = known_hosts_pattern(host, port)
+    if changed:
+        return (
+            f"host key of {where} does not match the one in {known_hosts}{fingerprint}: "
+            f"refusing to connect (it may be an impostor; if the host was reinstalled, "
+            f"remove the old key with ssh-keygen -R {pattern} -f {known_hosts})"
+        )
+    missing = "" if file_exists else " (no such file)"
+    return (
+        f"host key of {where} is unknown: {pattern} is not in {known_hosts}"
+        f"{missing}{fingerprint}; refusing to connect (check the fingerprint, then add it with "
+        f"ssh-keyscan -p {port} {host} >> {known_hosts})"
+    )
+
+
+def known_hosts_pattern(host: str, port: int) -> str:
+    """How known_hosts names a host (a port other than 22 goes in brackets)."""
+    return host if port == 22 else f"[{host}]:{port}"
 
 
 class _Client(asyncssh.SSHClient):

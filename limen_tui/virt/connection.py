@@ -6,11 +6,13 @@ import contextlib
 import logging
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
+from pathlib import Path
 
 import libvirt
 
 from limen_tui.model import HostFacts
 from limen_tui.virt.calls import CallCounter
+from limen_tui.virt.ssh_transport import KeyRefusal, SshBounds, hardened_uri, key_refusal
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +33,15 @@ class ConnectError(Exception):
         self.reason = reason
 
 
+class HostKeyRefused(ConnectError):
+    """libvirt's `ssh` refused the host's key (unknown or changed); `refusal` says which."""
+
+    def __init__(self, uri: str, refusal: KeyRefusal) -> None:
+        what = "changed" if refusal.changed else "unknown"
+        super().__init__(uri, f"host key of {refusal.host}:{refusal.port} is {what}")
+        self.refusal = refusal
+
+
 def describe_error(exc: BaseException) -> str:
     """libvirt's message without its internal prefixes, fit for one line on screen."""
     if isinstance(exc, libvirt.libvirtError):
@@ -47,13 +58,23 @@ def open_connection(
     calls: CallCounter,
     on_close: Callable[[str], None],
     keepalive: tuple[int, int] = (5, 3),
+    connect_timeout: float = 15.0,
+    known_hosts: Path | None = None,
 ) -> libvirt.virConnect:
-    """Open `uri`, turn on keepalive and the close callback. Raises ConnectError."""
+    """Open `uri`, turn on keepalive and the close callback. Raises ConnectError (and
+    HostKeyRefused). A `+ssh` URI is opened without a prompt and bounded (ssh_transport.py)."""
+    opened = hardened_uri(uri, SshBounds(connect_timeout, *keepalive), known_hosts)
     calls.record("open")
     try:
-        conn = libvirt.openReadOnly(uri) if readonly else libvirt.open(uri)
+        conn = libvirt.openReadOnly(opened) if readonly else libvirt.open(opened)
     except libvirt.libvirtError as exc:
-        raise ConnectError(uri, describe_error(exc)) from exc
+        message = describe_error(exc)
+        refusal = (
+            key_refusal(uri, exc.get_error_message() or "", known_hosts) if opened != uri else None
+        )
+        if refusal is not None:
+            raise HostKeyRefused(uri, refusal) from exc
+        raise ConnectError(uri, message) from exc
     if conn is None:  # older bindings returned None instead of raising
         raise ConnectError(uri, "libvirt returned no connection")
     calls.record("setKeepAlive")
