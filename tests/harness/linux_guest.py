@@ -316,6 +316,15 @@ class LinuxGuest:
 
     @property
     def dom(self) -> libvirt.virDomain:
+        """The domain, on a connection opened again if the daemon was restarted meanwhile
+        (other test runs on this machine restart it; the guest keeps running)."""
+        try:
+            return self.conn.lookupByName(self.name)
+        except libvirt.libvirtError as exc:
+            if exc.get_error_domain() != libvirt.VIR_FROM_RPC:
+                raise
+        ensure_libvirtd()
+        self.conn = libvirt.open(self._uri)
         return self.conn.lookupByName(self.name)
 
     @property
