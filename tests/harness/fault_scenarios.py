@@ -234,3 +234,12 @@ async def daemon_killed(console: FaultConsole, down_s: float) -> Round:
         await console.until_state(LinkState.LIVE, 30)
         result.back_s = time.monotonic() - answered
     return result
+
+
+async def no_fault(console: FaultConsole, lasting_s: float) -> Round:
+    """The reference: the same typing and sampling with every host healthy."""
+    await console.until_state(LinkState.LIVE, 30)
+    result = Round()
+    async with console.fault(result):
+        await asyncio.sleep(lasting_s)
+    return result
