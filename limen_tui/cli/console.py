@@ -102,6 +102,7 @@ def run_console(argv: Sequence[str]) -> int:
             health=not args.demo,
             own_log=own_log,
             end_if_unreachable=True,
+            demo_activity=args.demo,  # the demo comes alive; never any other host
         )
         apps.append(app)
         try:

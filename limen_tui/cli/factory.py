@@ -25,6 +25,7 @@ def host_plans(
     hosts_config: HostsConfig | None = None,
     names: Mapping[str, str] | None = None,
     health: bool = False,
+    demo_activity: bool = False,
 ) -> list[HostPlan]:
     """One plan per URI: its name, SSH target and health from the config file's [[hosts]].
 
@@ -43,6 +44,7 @@ def host_plans(
                 demo=demo and i == 0,
                 ssh=entry.ssh if entry is not None else None,
                 health=health and entry is not None and entry.health,
+                activity=demo_activity and demo and i == 0,
             )
         )
     if health and not entries:
@@ -69,6 +71,7 @@ def make_fleet(
     hosts_config: HostsConfig | None = None,
     names: Mapping[str, str] | None = None,
     health: bool = False,
+    demo_activity: bool = False,
 ) -> Fleet:
     history = (
         MetricHistory(cache.file, retention_s=settings.history_retention_s)
@@ -76,7 +79,14 @@ def make_fleet(
         else None
     )
     return Fleet(
-        host_plans(uris, demo=demo, hosts_config=hosts_config, names=names, health=health),
+        host_plans(
+            uris,
+            demo=demo,
+            hosts_config=hosts_config,
+            names=names,
+            health=health,
+            demo_activity=demo_activity,
+        ),
         None,
         settings,
         cache=cache,
@@ -101,6 +111,7 @@ def make_app(
     health: bool = False,
     own_log: OwnLog | None = None,
     end_if_unreachable: bool = False,
+    demo_activity: bool = False,
 ) -> LimenApp:
     """The console on these hosts; `start_fleet=False` gives a console with no hosts, for
     tests that inject what the fleet would have said."""
@@ -115,6 +126,7 @@ def make_app(
             hosts_config=hosts_config,
             names=names,
             health=health,
+            demo_activity=demo_activity,
         )
         if start_fleet
         else None

@@ -39,6 +39,8 @@ class HostPlan:
     ssh: SshTarget | None = None
     """Where health, logs and commands come from for a remote host."""
     health: bool = False
+    activity: bool = False
+    """A demo host that comes alive (demo_activity.py); only ever for --demo."""
 
 
 DEFAULT_URI_NAME = "default"
@@ -88,6 +90,7 @@ class Fleet:
                 audit=audit,
                 ssh=link,
                 health=health_settings if plan.health else None,
+                activity=plan.activity and plan.demo,
             )
 
     def _forward(self, update: FleetUpdate) -> None:

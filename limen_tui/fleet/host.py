@@ -18,12 +18,14 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import replace
+from functools import partial
 from typing import TypeVar
 
 import libvirt
 
 from limen_tui.config.settings import Settings
 from limen_tui.fleet.cache_policy import invalidated_by_event
+from limen_tui.fleet.demo_activity import STEP_EVERY_S, DemoActivity
 from limen_tui.fleet.errors import HostUnavailable
 from limen_tui.fleet.host_store import HostStore
 from limen_tui.fleet.link import LibvirtLink
@@ -67,6 +69,14 @@ log = logging.getLogger("limen_tui.fleet")  # one name for the whole fleet in th
 T = TypeVar("T")
 
 
+def _demo_step(conn: libvirt.virConnect, uuid: str, what: str) -> None:
+    dom = conn.lookupByUUIDString(uuid)
+    if what == "pause":
+        dom.suspend()
+    else:
+        dom.resume()
+
+
 def _drop(_update: FleetUpdate) -> None:
     """The sink before a consumer is bound: nothing listens yet."""
 
@@ -88,9 +98,12 @@ class Host:
         audit: AuditSink | None = None,
         ssh: SshLink | None = None,
         health: HealthSettings | None = None,
+        activity: bool = False,
     ) -> None:
         """`health`: sample this host's health with these settings (here with psutil when
-        `local`, else over `ssh`); None samples nothing."""
+        `local`, else over `ssh`); None samples nothing.
+        `activity`: a demo host that comes alive (made-up counters, lifecycle calls); refused
+        for anything but libvirt's test driver."""
         self.uri = uri
         self.key = key or uri
         self.settings = settings or Settings()
@@ -131,6 +144,7 @@ class Host:
         )
         self.logs = HostLogs(self.key, local, ssh)
         self._task: asyncio.Task[None] | None = None
+        self.activity = DemoActivity() if activity and DemoActivity.allowed(uri) else None
         self.status = HostStatus(
             key=self.key,
             uri=uri,
@@ -160,7 +174,22 @@ class Host:
 
     async def _run(self) -> None:
         await self._show_last_known()
-        await self.link.run()
+        if self.activity is None:
+            await self.link.run()
+        else:
+            await asyncio.gather(self.link.run(), self._demo_steps(self.activity))
+
+    async def _demo_steps(self, activity: DemoActivity) -> None:
+        """Every few seconds, a real pause or resume on the demo's test driver."""
+        while True:
+            await asyncio.sleep(STEP_EVERY_S)  # the demo's pace, not a wait for an outcome
+            conn, step = self.link.conn, activity.next_step(self.book.rows)
+            if conn is None or step is None:
+                continue
+            try:
+                await self.call(partial(_demo_step, conn, *step))
+            except Exception as exc:  # the demo's own call; nothing of the operator's
+                log.info("demo activity: %s failed: %s", step[1], exc)
 
     async def stop(self) -> None:
         self.link.stop()
@@ -214,6 +243,10 @@ class Host:
 
     def tick_arrived(self, tick: Tick) -> None:
         changed, removed = self.book.apply_tick(tick.started, tick.changed, tick.removed)
+        if self.activity is not None:
+            figures = self.activity.counters(self.book.rows.values(), time.monotonic())
+            made, _ = self.book.apply_tick(tick.started, figures, [])
+            changed = list({r.uuid: r for r in (*changed, *made)}.values())
         self.status = replace(
             self.status,
             calls_last_tick=tick.call_count,

@@ -100,6 +100,8 @@ class DomainRow:
     """Read requests per second, all disks of the VM together."""
     disk_wr_iops: float | None = None
     """Write requests per second, all disks of the VM together."""
+    made_up: bool = False
+    """The figures are the demo's own, not a hypervisor's (demo mode only)."""
 
     @property
     def key(self) -> tuple[str, str]:

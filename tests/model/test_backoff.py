@@ -1,4 +1,4 @@
-"""The one reconnect schedule: doubling from the floor to the ceiling, back to the floor on success."""
+"""The one reconnect schedule: doubling from the floor to the ceiling, reset on success."""
 
 from __future__ import annotations
 
