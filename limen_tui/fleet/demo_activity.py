@@ -39,10 +39,27 @@ class DemoActivity:
         return uri.startswith("test:") or uri.startswith("test+")
 
     def counters(self, rows: Iterable[DomainRow], at: float) -> list[DomainRow]:
-        """Every running VM with made-up figures for the moment `at` (seconds): a slow wave
-        around a level of its own, so VMs differ and move, and ranking them means something."""
+        """Made-up figures for the moment `at` (seconds): each running VM a slow wave around a
+        level of its own, so VMs differ and move; a paused one the demo had figures for, zero."""
         shown = []
         for row in rows:
+            if row.state is PowerState.PAUSED and not row.made_up:
+                continue  # paused before the demo began: nothing of ours to clear
+            if row.state is PowerState.PAUSED:  # a paused VM uses no CPU, disk or network
+                shown.append(
+                    replace(
+                        row,
+                        cpu_pct=0.0,
+                        cpu_host_pct=0.0,
+                        disk_rd_bps=0.0,
+                        disk_wr_bps=0.0,
+                        disk_rd_iops=0.0,
+                        disk_wr_iops=0.0,
+                        net_rx_bps=0.0,
+                        net_tx_bps=0.0,
+                    )
+                )
+                continue
             if row.state is not PowerState.RUNNING:
                 continue
             s = _seed(row.uuid)
@@ -52,7 +69,7 @@ class DemoActivity:
             cpu = max(0.0, min(100.0, level + 20 * wave))
             io = (1 + wave) * ((s >> 16) % 40 + 1) * _MIB / 4
             net = (1 + math.cos(at / 17 + phase)) * ((s >> 24) % 20 + 1) * _MIB / 8
-            mem = row.mem_current_kib or 0
+            mem = row.mem_current_kib or row.mem_max_kib or 0
             shown.append(
                 replace(
                     row,
