@@ -16,6 +16,9 @@ would slip through every later `<=` and stall a timer for ever. The ranges:
             audit_retention_days   0.1 .. 36,500 days
 [cache]     max_mb                 1 .. 100,000 MB
             history_retention_s    60 .. 31,536,000 seconds (a year)
+            noisy_threshold_pct    1 .. 100 % of the host's CPU
+            noisy_hold_s           0 .. 86,400 seconds
+            noisy_clear_samples    1 .. 1,000
             ttl.<kind>             1 .. 31,536,000 seconds
 [health]    interval               0.2 .. 3600 seconds
             timeout                0.5 .. 7200 seconds (and longer than interval)
@@ -55,6 +58,9 @@ CONSOLE_BOUNDS: dict[str, Bounds] = {
     "bulk_concurrency": Bounds(1, 64, whole=True),
     "event_log_lines": Bounds(10, 1_000_000, whole=True),
     "audit_retention_days": Bounds(0.1, 36_500, "days"),
+    "noisy_threshold_pct": Bounds(1, 100, "%"),
+    "noisy_hold_s": Bounds(0, 86_400, "seconds"),
+    "noisy_clear_samples": Bounds(1, 1000, whole=True),
 }
 CACHE_BOUNDS: dict[str, Bounds] = {
     "max_mb": Bounds(1, 100_000, "MB"),

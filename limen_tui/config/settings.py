@@ -33,5 +33,11 @@ class Settings:
     """Seconds per kind of cached data, over the defaults (domain_xml, fleet, ...)."""
     history_retention_s: float = 3600.0
     """Seconds of metric history kept for sparklines and after a restart."""
+    noisy_threshold_pct: float = 50.0
+    """A VM above this share of the host's CPU (cores used / host cores) ..."""
+    noisy_hold_s: float = 60.0
+    """... for this many seconds is a noisy neighbour: highlighted and logged once."""
+    noisy_clear_samples: int = 3
+    """Ticks in a row below the threshold that end a noisy episode (one is not enough)."""
     audit_retention_days: float | None = None
     """None keeps every audit record forever; otherwise older records are trimmed on write."""

@@ -10,6 +10,9 @@ bulk_concurrency = 5            # actions of one bulk run in flight at once
 event_log_lines = 1000
 readonly = false
 audit_retention_days = 90       # absent: keep every audit record
+noisy_threshold_pct = 50        # a VM above this share of the host's CPU ...
+noisy_hold_s = 60               # ... for this long is a noisy neighbour (logged once)
+noisy_clear_samples = 3         # quiet ticks in a row that end the episode
 
 [cache]
 max_mb = 100

@@ -30,6 +30,7 @@ from limen_tui.fleet.errors import HostUnavailable
 from limen_tui.fleet.host_store import HostStore
 from limen_tui.fleet.link import LibvirtLink
 from limen_tui.fleet.logs import HostLogs, LogOpener
+from limen_tui.fleet.noisy import NoisyRule, NoisyWatch
 from limen_tui.fleet.operations import AuditSink, Operation
 from limen_tui.fleet.reads import (
     HostOverview,
@@ -145,6 +146,11 @@ class Host:
         self.logs = HostLogs(self.key, local, ssh)
         self._task: asyncio.Task[None] | None = None
         self.activity = DemoActivity() if activity and DemoActivity.allowed(uri) else None
+        s = self.settings
+        self.noisy = NoisyWatch(
+            NoisyRule("cpu", s.noisy_threshold_pct, s.noisy_hold_s, s.noisy_clear_samples)
+        )
+        """Noisy neighbours on this host: VMs above their share of its CPU for long."""
         self.status = HostStatus(
             key=self.key,
             uri=uri,
@@ -263,6 +269,14 @@ class Host:
             rows, self.status.facts, force=bool(removed) or not self.store.saved_once
         )
         self.store.record_tick(tick)
+        for key in removed:
+            self.noisy.forget(key)
+        for episode in self.noisy.observe(changed, time.monotonic()):
+            verb = "is a noisy neighbour" if episode.began else "is quiet again"
+            log.warning(
+                "%s: %s %s (%.0f%% of the host's CPU)", self.key, episode.name, verb, episode.value
+            )
+            self._publish(episode)
         self._publish(DomainsRefreshed(self.key, changed, removed, tick))
 
     def event_arrived(self, event: DomainEvent) -> None:

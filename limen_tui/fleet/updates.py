@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from limen_tui.fleet.noisy import NoisyEpisode
 from limen_tui.fleet.operations import BatchSummary, Operation
 from limen_tui.hosts.monitor import (
     HealthAlertCleared,
@@ -59,6 +60,7 @@ FleetUpdate = (
     | HealthStateChanged
     | HealthAlertRaised
     | HealthAlertCleared
+    | NoisyEpisode
 )
 Publish = Callable[[FleetUpdate], None]
 """Called on the consumer's loop only."""

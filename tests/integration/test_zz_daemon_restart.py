@@ -26,7 +26,8 @@ from limen_tui.store.audit import AuditLog
 from limen_tui.ui.widgets.host_bar import HostBar
 from limen_tui.ui.widgets.vm_table import VmTable
 from tests.conftest import MakeVm
-from tests.harness.libvirtd import ensure_libvirtd, stop_libvirtd
+from tests.harness.fault_scenarios import daemon_back
+from tests.harness.libvirtd import stop_libvirtd
 from tests.ui.helpers import wait_for
 
 pytestmark = pytest.mark.libvirtd
@@ -39,7 +40,7 @@ async def daemon_down(sig: signal.Signals = signal.SIGKILL) -> AsyncIterator[Non
     try:
         yield
     finally:
-        await asyncio.to_thread(ensure_libvirtd)
+        await asyncio.to_thread(daemon_back)
 
 
 async def test_daemon_that_dies_is_shown_down_then_live_again(

@@ -1,0 +1,66 @@
+"""The noisy-neighbour ranking and its episodes, with the times given by the test."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from limen_tui.fleet.noisy import NoisyRule, NoisyWatch, rank
+from limen_tui.model import DomainRow, PowerState
+
+
+def vm(name: str, host: str = "hv1", **figures: float | None) -> DomainRow:
+    return DomainRow(host, f"uuid-{host}-{name}", name, PowerState.RUNNING, **figures)  # type: ignore[arg-type]
+
+
+def test_vms_rank_by_their_share_of_the_host_highest_first_and_unknown_left_out() -> None:
+    rows = [
+        vm("a", cpu_host_pct=5.0),
+        vm("b", cpu_host_pct=40.0),
+        vm("c"),
+        vm("d", cpu_host_pct=12.5),
+    ]
+    assert [(r.name, v) for r, v in rank(rows, "cpu")] == [("b", 40.0), ("d", 12.5), ("a", 5.0)]
+
+
+def test_ranking_by_disk_or_network_adds_both_directions_and_can_keep_to_one_host() -> None:
+    rows = [
+        vm("a", disk_rd_iops=100.0, disk_wr_iops=50.0),
+        vm("b", disk_rd_iops=120.0),
+        vm("c", "hv2", disk_rd_iops=900.0, net_rx_bps=1.0, net_tx_bps=2.0),
+    ]
+    assert [r.name for r, _ in rank(rows, "disk_iops")] == ["c", "a", "b"]
+    assert [r.name for r, _ in rank(rows, "disk_iops", host="hv1")] == ["a", "b"]
+    assert rank(rows, "net_bytes") == [(rows[2], 3.0)]
+    assert len(rank(rows, "disk_iops", limit=1)) == 1
+
+
+def test_an_episode_begins_once_after_the_hold_time_and_not_before() -> None:
+    watch = NoisyWatch(NoisyRule("cpu", threshold=50.0, hold_s=10.0, clear_samples=3))
+    loud = vm("burner", cpu_host_pct=90.0)
+    assert watch.observe([loud], at=0.0) == []
+    assert watch.observe([loud], at=5.0) == []
+    (began,) = watch.observe([loud], at=10.0)
+    assert began.began and began.name == "burner" and began.value == 90.0
+    assert watch.observe([loud], at=12.0) == []  # said once per episode
+    assert watch.noisy == {loud.key}
+
+
+def test_a_quiet_sample_inside_the_hold_time_restarts_it() -> None:
+    watch = NoisyWatch(NoisyRule("cpu", threshold=50.0, hold_s=10.0))
+    loud, quiet = vm("x", cpu_host_pct=90.0), vm("x", cpu_host_pct=1.0)
+    watch.observe([loud], at=0.0)
+    watch.observe([quiet], at=6.0)
+    assert watch.observe([loud], at=11.0) == []  # the hold began again at 11
+    assert watch.observe([loud], at=21.0) != []
+
+
+def test_one_quiet_sample_does_not_end_an_episode_three_in_a_row_do() -> None:
+    watch = NoisyWatch(NoisyRule("cpu", threshold=50.0, hold_s=0.0, clear_samples=3))
+    loud = vm("x", cpu_host_pct=90.0)
+    quiet = replace(loud, cpu_host_pct=2.0)
+    assert watch.observe([loud], at=0.0)[0].began
+    assert watch.observe([quiet], at=1.0) == []
+    assert watch.observe([loud], at=2.0) == []  # still the same episode
+    assert watch.observe([quiet], at=3.0) == [] and watch.observe([quiet], at=4.0) == []
+    (ended,) = watch.observe([quiet], at=5.0)
+    assert not ended.began and watch.noisy == set()
