@@ -4,20 +4,33 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
 from limen_tui.config.settings import Settings
+from limen_tui.fleet.evacuation import (
+    EvacuationPlan,
+    EvacuationRun,
+    HostCapacity,
+    Move,
+    PlanLimits,
+    VmLoad,
+    plan_evacuation,
+    run_evacuation,
+)
 from limen_tui.fleet.host import Host
+from limen_tui.fleet.migration import Migration
+from limen_tui.fleet.migration_checks import DEFAULT_RESERVE
 from limen_tui.fleet.operations import AuditSink, BatchSummary, Operation, OpState, next_batch_id
 from limen_tui.fleet.updates import BatchFinished, FleetUpdate, Publish
 from limen_tui.fleet.workers import store_settled
 from limen_tui.hosts.monitor import HealthSettings
 from limen_tui.hosts.ssh import SshLink, SshSettings, SshTarget
 from limen_tui.model import DomainRow, LinkState
-from limen_tui.model.action_params import ActionParams, NoParams
+from limen_tui.model.action_params import ActionParams, Migrate, NoParams
 from limen_tui.store.cache import Cache
 from limen_tui.store.history import MetricHistory
+from limen_tui.virt.migration import node_room
 
 
 def is_local_uri(uri: str) -> bool:
@@ -70,6 +83,8 @@ class Fleet:
         self._publish: Publish = publish or _drop
         self.cache = cache
         self.hosts: dict[str, Host] = {}
+        self.migrations: dict[int, Migration] = {}
+        """Migrations under way, by operation id (the migration view reads them)."""
         health_settings = health or HealthSettings()
         for plan in plans:
             plan = HostPlan(plan) if isinstance(plan, str) else plan
@@ -140,3 +155,78 @@ class Fleet:
             ok = sum(r.state is OpState.SUCCEEDED for r in results)
             self._publish(BatchFinished(BatchSummary(batch, action, ok, len(results) - ok)))
         return list(results)
+
+    # -- migration ---------------------------------------------------------------------------
+
+    def migration(
+        self,
+        row: DomainRow,
+        params: Migrate,
+        *,
+        batch: int | None = None,
+        reserve_bytes: int = DEFAULT_RESERVE,
+    ) -> Migration:
+        """A migration of `row` to `params.dest`, not started: `checks()`, `run()`, `abort()`."""
+        if params.dest not in self.hosts:
+            raise KeyError(f"no host {params.dest!r} in this console")
+        source, dest = self.hosts[row.host], self.hosts[params.dest]
+        return Migration(source, dest, row, params, batch=batch, reserve_bytes=reserve_bytes)
+
+    async def migrate(
+        self, row: DomainRow, params: Migrate, *, reserve_bytes: int = DEFAULT_RESERVE
+    ) -> Operation:
+        """Check, then move `row` to `params.dest`; the outcome is confirmed by both hosts."""
+        return await self.run_migration(self.migration(row, params, reserve_bytes=reserve_bytes))
+
+    async def run_migration(self, job: Migration) -> Operation:
+        """Run a migration made by `migration()`, listed in `migrations` while it runs."""
+
+        self.migrations[job.op.id] = job
+        try:
+            return await job.run()
+        finally:
+            self.migrations.pop(job.op.id, None)
+
+    async def evacuation_plan(self, host: str, limits: PlanLimits | None = None) -> EvacuationPlan:
+        """Where each running VM of `host` would go (to confirm before `evacuate`)."""
+        source = self.hosts[host]
+        vms = [
+            VmLoad(r.uuid, r.name, (r.mem_current_kib or r.mem_max_kib or 0) * 1024, r.vcpus or 1)
+            for r in source.rows.values()
+            if r.state.is_active
+        ]
+        others = [
+            h for h in self.hosts.values() if h is not source and h.status.state is LinkState.LIVE
+        ]
+        rooms = await asyncio.gather(*(h.on_host(node_room) for h in others))
+        capacity = [
+            HostCapacity(
+                h.key,
+                free,
+                cpus,
+                sum(r.vcpus or 1 for r in h.rows.values() if r.state.is_active),
+            )
+            for h, (free, cpus) in zip(others, rooms, strict=True)
+        ]
+        return plan_evacuation(host, vms, capacity, limits)
+
+    async def evacuate(
+        self, plan: EvacuationPlan, params: Migrate | None = None, concurrency: int = 2
+    ) -> EvacuationRun:
+        """Run a confirmed plan; each move is its own audited migration, one batch."""
+        source = self.hosts[plan.source]
+        batch = next_batch_id()
+        template = params or Migrate(dest="")
+
+        async def move(m: Move) -> tuple[str, str]:
+            row = source.rows.get(m.vm.uuid)
+            if row is None:
+                return "failed", f"{m.vm.name} is no longer on {plan.source}"
+            job = self.migration(row, replace(template, dest=m.dest), batch=batch)
+            op = await self.run_migration(job)
+            return op.state.value, op.error or op.note
+
+        result = await run_evacuation(plan, move, concurrency)
+        ok = sum(state == "succeeded" for _, state, _ in result.outcomes)
+        self._publish(BatchFinished(BatchSummary(batch, "evacuate", ok, len(result.outcomes) - ok)))
+        return result

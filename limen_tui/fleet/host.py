@@ -113,6 +113,11 @@ class Host:
         self.workers = HostWorkers(
             self.key, self.settings.workers_per_host, self.settings.call_timeout
         )
+        self.migration_workers = HostWorkers(
+            f"{self.key}-migrate", max(2, self.settings.bulk_concurrency), 24 * 3600.0
+        )
+        """Outgoing migrations: each call blocks for the whole transfer, off the host's pool."""
+        self._watchers: list[Callable[[DomainEvent], None]] = []
         self.book = RowBook(self.key)
         self.store = HostStore(self.key, cache, history)
         self.link = LibvirtLink(
@@ -210,6 +215,7 @@ class Host:
         if self.ssh is not None:
             await self.ssh.stop()
         self.workers.shutdown()
+        self.migration_workers.shutdown()
 
     @property
     def rows(self) -> Mapping[str, DomainRow]:
@@ -279,8 +285,19 @@ class Host:
             self._publish(episode)
         self._publish(DomainsRefreshed(self.key, changed, removed, tick))
 
+    def watch(self, fn: Callable[[DomainEvent], None]) -> Callable[[], None]:
+        """Call `fn` with every domain event of this host until the returned function runs."""
+        self._watchers.append(fn)
+        return lambda: self._watchers.remove(fn) if fn in self._watchers else None
+
+    def report(self, op: Operation) -> None:
+        """Show an operation's progress (one run outside the action runner: a migration)."""
+        self._publish(OperationChanged(op))
+
     def event_arrived(self, event: DomainEvent) -> None:
         self.runner.event_arrived(event)
+        for watcher in list(self._watchers):
+            watcher(event)
         self.store.invalidate(
             event.uuid, invalidated_by_event(event.kind, event.event, event.reason)
         )

@@ -14,6 +14,7 @@ from limen_tui.model.action_params import (
     ActionParams,
     Autostart,
     Delete,
+    Migrate,
     NoParams,
     Rename,
     SetMemory,
@@ -40,6 +41,7 @@ ActionId = Literal[
     "snapshot_create",
     "snapshot_revert",
     "snapshot_delete",
+    "migrate",
 ]
 
 Needs = Literal["running", "shut off", "any"]
@@ -157,6 +159,9 @@ ACTIONS: Mapping[str, ActionSpec] = _spec(
         params=SnapshotDelete,
         in_menu=False,
     ),
+    # Run by Fleet.migrate (checks, progress, both hosts' events), not by the action runner;
+    # offered in the menu once the UI routes it there.
+    ActionSpec("migrate", "Migrate", None, bulk=False, params=Migrate, in_menu=False),
 )
 
 VM_MENU: list[str] = [a.id for a in ACTIONS.values() if a.in_menu]

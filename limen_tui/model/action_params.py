@@ -70,6 +70,31 @@ class CloneVm:
     new_name: str
 
 
+@dataclass(frozen=True, slots=True)
+class Migrate:
+    """Move a VM to another host of the fleet: live when it runs, offline when it is shut off."""
+
+    dest: str
+    """The destination host's key in the fleet."""
+    copy_storage: bool = False
+    """Copy the disks too (no shared storage); the destination needs room for them."""
+    auto_converge: bool = False
+    """Let QEMU slow the guest's vCPUs down until the copy catches up."""
+    postcopy: bool = False
+    """Allow switching to post-copy (the VM runs on the destination before all memory came)."""
+    bandwidth_mib_s: int = 0
+    """Limit of the memory transfer in MiB/s; 0: no limit."""
+    persist_dest: bool = True
+    """Define the VM on the destination (it survives a restart there)."""
+    undefine_source: bool = True
+    """Remove the VM's definition from the source once it moved."""
+    shared_unseen: bool = False
+    """The disks are shared in a way libvirt cannot see (the same local folder on both, a
+    cluster file system): skip its shared-storage safety check (VIR_MIGRATE_UNSAFE)."""
+    dest_uri: str = ""
+    """The destination as the source's daemon reaches it, when not the console's URI."""
+
+
 ActionParams = (
     NoParams
     | Autostart
@@ -82,6 +107,7 @@ ActionParams = (
     | SnapshotDelete
     | CreateVm
     | CloneVm
+    | Migrate
 )
 
 

@@ -253,6 +253,11 @@ def _snapshot_delete(dom: libvirt.virDomain, p: ActionParams) -> str:
     return f"snapshot {delete.name} deleted" + (" with its children" if children else "")
 
 
+def _migrate(_dom: libvirt.virDomain, _p: ActionParams) -> str:
+    # Two hosts, progress and both hosts' events: more than one call on one VM.
+    raise ActionRefused("a migration runs through Fleet.migrate, not as a single-VM action")
+
+
 RUN: dict[str, Callable[[libvirt.virDomain, ActionParams], str]] = {
     "start": _start,
     "shutdown": _shutdown,
@@ -270,5 +275,6 @@ RUN: dict[str, Callable[[libvirt.virDomain, ActionParams], str]] = {
     "snapshot_create": _snapshot_create,
     "snapshot_revert": _snapshot_revert,
     "snapshot_delete": _snapshot_delete,
+    "migrate": _migrate,
 }
 """What each registry action does in libvirt; returns a short note for the operations pane."""
