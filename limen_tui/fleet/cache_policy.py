@@ -10,8 +10,8 @@ EVENT_INVALIDATES: dict[tuple[str, str], tuple[str, ...] | None] = {
     ("device", "device removed"): ("domain_xml", "domain_details"),
     ("metadata", "metadata changed"): ("domain_xml", "domain_details"),
     ("job", "job completed"): ("domain_details",),
-    ("agent", "agent connected"): ("domain_details",),
-    ("agent", "agent disconnected"): ("domain_details",),
+    ("agent", "agent connected"): ("domain_details", "addresses"),
+    ("agent", "agent disconnected"): ("domain_details", "addresses"),
 }
 LIFECYCLE_INVALIDATES = ("domain_xml", "domain_details")
 """Any other lifecycle event: the live XML changes (ports, paths) as the VM starts and stops."""

@@ -26,23 +26,14 @@ import libvirt
 from limen_tui.config.settings import Settings
 from limen_tui.fleet.cache_policy import invalidated_by_event
 from limen_tui.fleet.demo_activity import STEP_EVERY_S, DemoActivity
-from limen_tui.fleet.errors import HostUnavailable
+from limen_tui.fleet.host_reads import HostReads
 from limen_tui.fleet.host_store import HostStore
 from limen_tui.fleet.link import LibvirtLink
-from limen_tui.fleet.logs import HostLogs, LogOpener
+from limen_tui.fleet.logs import HostLogs
 from limen_tui.fleet.noisy import NoisyRule, NoisyWatch
 from limen_tui.fleet.operations import AuditSink, Operation
-from limen_tui.fleet.reads import (
-    HostOverview,
-    NewVmChoices,
-    cached_lists,
-    keep_lists,
-    read_choices,
-    read_overview,
-)
 from limen_tui.fleet.row_book import RowBook
 from limen_tui.fleet.runner import ActionRunner
-from limen_tui.fleet.serial import SerialConsoleHandle, open_serial_console
 from limen_tui.fleet.updates import (
     DomainEventArrived,
     DomainsRefreshed,
@@ -56,15 +47,11 @@ from limen_tui.fleet.workers import HostWorkers
 from limen_tui.hosts.monitor import HealthMonitor, HealthSettings
 from limen_tui.hosts.ssh import SshLink
 from limen_tui.model import DomainEvent, DomainRow, HostFacts, HostStatus, LinkState
-from limen_tui.model.devices import Devices, parse_devices
-from limen_tui.model.snapshot import SnapshotInfo
 from limen_tui.model.vm_spec import VmSpec
 from limen_tui.store.cache import Cache
 from limen_tui.store.history import MetricHistory
 from limen_tui.virt.calls import CallCounter
 from limen_tui.virt.collector import DomainCollector, Tick
-from limen_tui.virt.snapshots import snapshot_tree
-from limen_tui.virt.vmspec import validate
 
 log = logging.getLogger("limen_tui.fleet")  # one name for the whole fleet in the own log
 T = TypeVar("T")
@@ -82,7 +69,7 @@ def _drop(_update: FleetUpdate) -> None:
     """The sink before a consumer is bound: nothing listens yet."""
 
 
-class Host:
+class Host(HostReads):
     """Everything the console keeps for one hypervisor host."""
 
     def __init__(
@@ -237,10 +224,6 @@ class Host:
     def history(self) -> MetricHistory | None:
         return self.store.history
 
-    async def call(self, fn: Callable[[], T], limit: float | None = None) -> T:
-        """Run a blocking call on this host's workers, bounded by the call timeout."""
-        return await self.workers.call(fn, limit)
-
     # -- what the link reports (LinkOwner) -----------------------------------------------------
 
     def link_changed(self, state: LinkState, reason: str) -> None:
@@ -338,75 +321,3 @@ class Host:
     async def clone_vm(self, row: DomainRow, new_name: str) -> Operation:
         op, work = clone_operation(self.key, row, new_name)
         return await self.runner.perform_on_host(op, work)
-
-    # -- reads for the screens ---------------------------------------------------------------
-
-    def _live_conn(self) -> libvirt.virConnect:
-        conn = self.link.conn
-        if conn is None:
-            raise HostUnavailable(f"{self.key} is {self.status.state.value}")
-        return conn
-
-    async def on_host(self, fn: Callable[[libvirt.virConnect], T]) -> T:
-        """Run a read on this host's connection in its workers (core and tests only)."""
-        conn = self._live_conn()
-        return await self.call(lambda: fn(conn))
-
-    async def on_domain(self, uuid: str, fn: Callable[[libvirt.virDomain], T]) -> T:
-        """Run a read on one VM in this host's workers (core and tests only)."""
-        conn = self._live_conn()
-        self.calls.record("lookupByUUIDString")
-        return await self.call(lambda: fn(conn.lookupByUUIDString(uuid)))
-
-    async def overview(self) -> HostOverview:
-        """Node stats (live), storage pools and networks (from the cache while fresh)."""
-        pools, nets = await cached_lists(self.store)
-        calls = self.calls
-        found = await self.on_host(lambda conn: read_overview(conn, calls, pools, nets))
-        keep_lists(self.store, found, pools is not None, nets is not None)
-        return found
-
-    async def devices(self, uuid: str) -> Devices:
-        """The VM's devices from its XML: from the cache when fresh, else one XMLDesc call."""
-        cached = await self.store.get("domain_xml", uuid)
-        xml = cached if isinstance(cached, str) else None
-        if xml is None:
-            calls = self.calls
-
-            def fetch(dom: libvirt.virDomain) -> str:
-                calls.record("XMLDesc")
-                return str(dom.XMLDesc(0))
-
-            xml = await self.on_domain(uuid, fetch)
-            self.store.put("domain_xml", xml, uuid)
-        return parse_devices(xml)
-
-    async def cpu_history(self, uuid: str, points: int = 40) -> list[float]:
-        return await self.store.cpu_history(uuid, points)
-
-    async def snapshot_tree(self, uuid: str) -> list[SnapshotInfo]:
-        calls = self.calls
-        return await self.on_domain(uuid, lambda dom: snapshot_tree(dom, calls=calls))
-
-    async def new_vm_choices(self) -> NewVmChoices:
-        return await self.on_host(read_choices)
-
-    async def check_new_vm(self, spec: VmSpec) -> list[str]:
-        """Every problem with `spec` on this host, one sentence each; [] when it can be made."""
-        return await self.on_host(lambda conn: validate(conn, spec))
-
-    async def open_serial_console(
-        self,
-        uuid: str,
-        *,
-        on_output: Callable[[bytes], None],
-        on_closed: Callable[[str], None],
-        force: bool = False,
-    ) -> SerialConsoleHandle:
-        return await open_serial_console(self, uuid, on_output, on_closed, force)
-
-    def qemu_log(self, vm_name: str) -> LogOpener:
-        return self.logs.qemu_log(vm_name)
-
-    def daemon_log(self) -> LogOpener:
-        return self.logs.daemon_log()

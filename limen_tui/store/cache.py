@@ -39,6 +39,8 @@ DEFAULT_TTLS: dict[str, float] = {
     # The last known fleet, painted (marked stale) before the first connection answers.
     "fleet": 7 * 86_400.0,
     "snapshots": 300.0,
+    # A guest's addresses change with DHCP and the agent: asked for visible rows only.
+    "addresses": 15.0,
 }
 """Seconds an entry of each kind stays fresh."""
 

@@ -20,15 +20,12 @@ from __future__ import annotations
 import ipaddress
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import libvirt
 
+from limen_tui.model.addresses import AddressSource, GuestAddress, GuestAddresses, SourceAnswer
 from limen_tui.virt.calls import CallCounter
-
-AddressSource = Literal["agent", "lease", "arp"]
-"""Where an address came from: the guest agent, a DHCP lease, the host's neighbour table."""
 
 CHAIN: tuple[tuple[AddressSource, int], ...] = (
     ("agent", libvirt.VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_AGENT),
@@ -37,39 +34,6 @@ CHAIN: tuple[tuple[AddressSource, int], ...] = (
 )
 
 _MISSING = {"agent": "no agent", "lease": "no lease", "arp": "no ARP entry"}
-
-
-@dataclass(frozen=True, slots=True)
-class GuestAddress:
-    address: str
-    prefix: int | None
-    interface: str
-    """The guest's name for the NIC (agent), else the host-side device (lease, ARP)."""
-    mac: str
-    source: AddressSource
-
-
-@dataclass(frozen=True, slots=True)
-class SourceAnswer:
-    """What one source of the chain said: its addresses, or in words why it had none."""
-
-    source: AddressSource
-    addresses: tuple[GuestAddress, ...] = ()
-    failure: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class GuestAddresses:
-    """The answer of the chain: the addresses of the first source that knew any, or why none."""
-
-    addresses: tuple[GuestAddress, ...]
-    reason: str = ""
-    """Empty when there are addresses."""
-    tried: tuple[SourceAnswer, ...] = ()
-
-    @property
-    def source(self) -> AddressSource | None:
-        return self.addresses[0].source if self.addresses else None
 
 
 def _shown(address: str) -> bool:

@@ -9,10 +9,16 @@ from collections.abc import Iterator
 
 import pytest
 
-from limen_tui.virt.addresses import GuestAddresses, guest_addresses, read_local_neighbours
+from limen_tui.config.settings import Settings
+from limen_tui.fleet.host import Host
+from limen_tui.model import LinkState
+from limen_tui.model.addresses import GuestAddresses
+from limen_tui.store.cache import Cache
+from limen_tui.virt.addresses import guest_addresses, read_local_neighbours
 from limen_tui.virt.calls import CallCounter
 from tests.conftest import MakeLinuxGuest
 from tests.harness.linux_guest import LinuxGuest
+from tests.ui.helpers import wait_for
 
 AGENT_WAIT_S = 20.0
 
@@ -78,3 +84,24 @@ def test_with_the_agent_stopped_traffic_puts_the_address_in_the_arp_table(
         (nic.guest_ip, nic.mac, nic.tap)
     ]
     assert [t.failure for t in result.tried[:2]] == ["no agent", "no lease"]
+
+
+async def test_the_host_gives_the_guests_address_and_keeps_it_briefly(
+    libvirtd: str, guest: LinuxGuest
+) -> None:
+    """Through the fleet, as the screens ask: the agent's address, then the cache's."""
+    assert ask_until(guest, "agent").source == "agent"
+    with Cache() as cache:  # the test's private XDG cache folder
+        host = Host(libvirtd, settings=Settings(refresh_interval=600), cache=cache)
+        host.start()
+        try:
+            await wait_for(lambda: host.status.state is LinkState.LIVE and bool(host.rows), 30)
+            uuid = next(r.uuid for r in host.rows.values() if r.name == guest.name)
+            first = await host.addresses(uuid)
+            asked = host.calls.tally().get("interfaceAddresses (agent)", 0)
+            again = await host.addresses(uuid)
+            assert first.source == "agent" and again == first
+            assert [a.address for a in first.addresses] == [guest.nics[0].guest_ip]
+            assert host.calls.tally().get("interfaceAddresses (agent)", 0) == asked  # cached
+        finally:
+            await host.stop()

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import libvirt
 
+from limen_tui.model.addresses import SourceAnswer
 from limen_tui.virt.addresses import (
-    SourceAnswer,
     failure_words,
     from_interfaces,
     from_neighbours,
