@@ -24,6 +24,10 @@ LIST_AUTOSTART = getattr(libvirt, "VIR_CONNECT_LIST_DOMAINS_AUTOSTART", 1 << 10)
 LIST_PERSISTENT = getattr(libvirt, "VIR_CONNECT_LIST_DOMAINS_PERSISTENT", 1 << 2)
 
 
+DISCOVERY_PER_TICK = 64
+"""Definitions read per tick for domains the bulk stats say too little about."""
+
+
 @dataclass(frozen=True, slots=True)
 class Tick:
     """What one tick found: rows that changed since the last tick and rows that vanished."""
@@ -66,6 +70,8 @@ class DomainCollector:
         self._autostart: set[str] = set()
         self._persistent: set[str] = set()
         self._hints: dict[str, tuple[int | None, int | None]] = {}
+        self._unread: dict[str, libvirt.virDomain] = {}
+        """New domains whose definition is still to be read (a few per tick, see below)."""
         self.reuse_unchanged = True
         """Reuse the row of a domain whose stats did not change (off only to benchmark)."""
         self.membership_dirty = True
@@ -97,21 +103,28 @@ class DomainCollector:
         self._calls.record("listAllDomains")
         return {d.UUIDString() for d in self._conn.listAllDomains(flag)}
 
-    def _refresh_membership(self, new: list[tuple[libvirt.virDomain, DomainCounters]]) -> None:
+    def _refresh_membership(self) -> None:
         # Autostart and persistence are not in the bulk stats; two list calls answer them for
         # every domain at once, and only when the set of domains changed.
         self._autostart = self._uuids(LIST_AUTOSTART)
         self._persistent = self._uuids(LIST_PERSISTENT)
-        for dom, c in new:
-            if c.vcpus is None or c.mem_max_kib is None:
-                # Drivers without vcpu/balloon stats (the test driver): read the definition
-                # once when the domain is first seen, never per tick.
-                self._calls.record("info (discovery)")
-                try:
-                    _state, max_mem, _mem, nvcpu, _cpu = dom.info()
-                    self._hints[c.uuid] = (nvcpu, max_mem)
-                except libvirt.libvirtError:
-                    self._hints[c.uuid] = (None, None)
+
+    def _read_definitions(self) -> set[str]:
+        """Drivers without vcpu/balloon stats (the test driver): read a new domain's sizes from
+        its definition once, at most DISCOVERY_PER_TICK a tick, so a host of 10,000 new VMs
+        does not pay 10,000 calls in one tick; the rest show "n/a" until their turn."""
+        read: set[str] = set()
+        while self._unread and len(read) < DISCOVERY_PER_TICK:
+            uuid, dom = next(iter(self._unread.items()))
+            del self._unread[uuid]
+            self._calls.record("info (discovery)")
+            try:
+                _state, max_mem, _mem, nvcpu, _cpu = dom.info()
+                self._hints[uuid] = (nvcpu, max_mem)
+            except libvirt.libvirtError:
+                self._hints[uuid] = (None, None)
+            read.add(uuid)
+        return read
 
     def collect(self) -> Tick:
         before = self._calls.tally()
@@ -139,17 +152,20 @@ class DomainCollector:
             counters[uuid] = c
             if uuid not in self._prev and uuid not in self._hints:
                 new.append((dom, c))
+                if c.vcpus is None or c.mem_max_kib is None:
+                    self._unread[uuid] = dom
         mid = self._calls.tally()
         # Flags (autostart, persistence) re-read this tick can change any row, so no reuse.
         membership_changed = bool(new) or self.membership_dirty
         if membership_changed:
             self.membership_dirty = False
-            self._refresh_membership(new)
+            self._refresh_membership()
+        hinted = self._read_definitions()
         seconds = now - self._prev_at
         changed: list[DomainRow] = []
         rows: dict[str, DomainRow] = {}
         for uuid, c in counters.items():
-            if uuid in reused and not membership_changed:
+            if uuid in reused and not membership_changed and uuid not in hinted:
                 rows[uuid] = reused[uuid]
                 continue
             vcpus_hint, mem_hint = self._hints.get(uuid, (None, None))
@@ -170,6 +186,7 @@ class DomainCollector:
         removed = [uuid for uuid in self._last_rows if uuid not in rows]
         for uuid in removed:
             self._hints.pop(uuid, None)
+            self._unread.pop(uuid, None)
             self._settled.discard(uuid)
         self._prev, self._prev_at, self._last_rows = counters, now, rows
         self._last_stats = stats_by_uuid

@@ -1,0 +1,43 @@
+"""Discovery without N+1 calls: a host of many new VMs whose bulk stats lack sizes (libvirt's
+test driver) pays a bounded number of definition reads per tick, never one per VM at once."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import libvirt
+
+from limen_tui.demo import write_fleet
+from limen_tui.virt.calls import CallCounter
+from limen_tui.virt.collector import DISCOVERY_PER_TICK, DomainCollector
+from limen_tui.virt.connection import close_quietly, open_connection
+from limen_tui.virt.eventloop import ensure_event_loop
+
+VMS = 300
+
+
+def test_sizes_arrive_over_a_few_ticks_with_a_bounded_cost_per_tick(tmp_path: Path) -> None:
+    ensure_event_loop()
+    fleet = write_fleet(tmp_path / "fleet.xml", VMS)
+    calls = CallCounter()
+    conn: libvirt.virConnect = open_connection(
+        f"test://{fleet}", readonly=True, calls=calls, on_close=lambda _: None
+    )
+    try:
+        collector = DomainCollector(conn, "big", 64, calls)
+        rows: dict[str, object] = {}
+        sized: set[str] = set()
+        ticks = math.ceil(VMS / DISCOVERY_PER_TICK)
+        for _ in range(ticks):
+            tick = collector.collect()
+            assert tick.discovery_calls.get("info (discovery)", 0) <= DISCOVERY_PER_TICK
+            assert tick.calls == {"getAllDomainStats": 1}
+            for row in tick.changed:
+                rows[row.uuid] = row
+                if row.vcpus is not None:
+                    sized.add(row.uuid)
+        assert len(rows) == VMS and len(sized) == VMS  # every VM known, sizes and all
+        assert collector.collect().discovery_calls.get("info (discovery)", 0) == 0
+    finally:
+        close_quietly(conn)
