@@ -10,7 +10,7 @@ from pathlib import Path
 from limen_tui.config import file as config_file
 from limen_tui.config.settings import Settings
 from limen_tui.demo import demo_uri
-from limen_tui.fleet.registry import DEFAULT_KEYS
+from limen_tui.fleet.registry import DEFAULT_KEYS, RESERVED_KEYS
 from limen_tui.store.cache import DEFAULT_TTLS
 
 EXIT_UNREACHABLE = 2
@@ -72,39 +72,12 @@ def report_unreachable(failures: list[tuple[str, str]]) -> None:
     )
 
 
-RESERVED_KEYS: dict[str, str] = {
-    "q": "Quit",
-    "question_mark": "Help",
-    "slash": "Filter",
-    "escape": "Clear filter",
-    "s": "Sort",
-    "S": "Reverse sort",
-    "d": "Details",
-    "e": "Events",
-    "w": "Operations",
-    "g": "Next log",
-    "c": "Serial console",
-    "V": "virt-viewer",
-    "t": "Table",
-    "i": "Diagnostics",
-    "H": "Hosts",
-    "right_square_bracket": "Next host",
-    "left_square_bracket": "Previous host",
-    "L": "Logs below/beside",
-    "z": "Maximise pane",
-    "colon": "Command line",
-    "ctrl+p": "Palette",
-    "ctrl+c": "Quit",
-}
-"""The main screen's built-in keys -> what each does: [keys] may not give one to an action."""
-
-
 def load_config(path: Path | None) -> config_file.FileConfig:
     """The config file, checked against the action registry and the built-in keys."""
     return config_file.load(
         path,
         required=path is not None,
         bindings=DEFAULT_KEYS,
-        reserved=RESERVED_KEYS,
+        reserved=RESERVED_KEYS,  # the main screen's own keys, from the same registry
         cache_kinds=DEFAULT_TTLS,
     )

@@ -21,6 +21,9 @@ class OpState(enum.Enum):
     """Never sent to libvirt: a read-only session, or the VM is in the wrong state."""
     TIMED_OUT = "timed out"
     """libvirt accepted the request but the confirming event did not come in time."""
+    NOT_CONFIRMED = "not confirmed"
+    """libvirt accepted the request; the guest may have ignored it (a reboot of a guest that
+    ignores ACPI) and no event said it happened. Never counted as succeeded."""
 
     @property
     def finished(self) -> bool:
@@ -111,7 +114,8 @@ def audit_to(log: AuditLog) -> AuditSink:
     """An AuditSink writing each finished operation to `log` (raises AuditError if it cannot)."""
 
     def write(op: Operation) -> None:
-        outcome = _OUTCOME.get(op.state, "failed")  # timed out counts as failed, with its reason
+        # Timed out and not confirmed count as failed, with their reason.
+        outcome = _OUTCOME.get(op.state, "failed")
         params = {**as_record(op.params), "operation": op.id}
         if op.batch is not None:
             params["batch"] = op.batch

@@ -67,7 +67,12 @@ class ActionSpec:
     confirms: frozenset[EventWord] = field(default_factory=frozenset)
     """Events that confirm the outcome; empty: the call's return is the outcome."""
     optional_confirm: bool = False
-    """True when the guest may legitimately never send the event (reboot without ACPI)."""
+    """True when the guest may legitimately never send the event (a reboot a guest without
+    ACPI ignores): no event means "not confirmed", never "succeeded"."""
+    busy: str = ""
+    """What the VM's row says while this action is in flight ("shutting down")."""
+    next_step: str | None = None
+    """The action offered when this one was not confirmed (reset after an ignored reboot)."""
     params: type[ActionParams] = NoParams
     footer: bool = False
     """Shown in the footer of the main screen."""
@@ -82,9 +87,24 @@ def _spec(*specs: ActionSpec) -> dict[str, ActionSpec]:
 
 
 ACTIONS: Mapping[str, ActionSpec] = _spec(
-    ActionSpec("start", "Start", "o", "shut off", confirms=frozenset({"started"}), footer=True),
     ActionSpec(
-        "shutdown", "Shut down", "h", "running", confirms=frozenset({"stopped"}), footer=True
+        "start",
+        "Start",
+        "o",
+        "shut off",
+        confirms=frozenset({"started"}),
+        footer=True,
+        busy="starting",
+    ),
+    ActionSpec(
+        "shutdown",
+        "Shut down",
+        "h",
+        "running",
+        confirms=frozenset({"stopped"}),
+        footer=True,
+        busy="shutting down",
+        next_step="force_off",
     ),
     ActionSpec(
         "reboot",
@@ -93,6 +113,8 @@ ACTIONS: Mapping[str, ActionSpec] = _spec(
         "running",
         confirms=frozenset({"reboot"}),
         optional_confirm=True,
+        busy="rebooting",
+        next_step="reset",
     ),
     ActionSpec(
         "force_off",
@@ -101,6 +123,7 @@ ACTIONS: Mapping[str, ActionSpec] = _spec(
         "running",
         destructive=True,
         confirms=frozenset({"stopped"}),
+        busy="stopping",
     ),
     ActionSpec(
         "reset",
@@ -110,12 +133,20 @@ ACTIONS: Mapping[str, ActionSpec] = _spec(
         destructive=True,
         confirms=frozenset({"reboot"}),
         optional_confirm=True,
+        busy="resetting",
     ),
     ActionSpec(
         "pause", "Pause/resume", "p", "running", confirms=frozenset({"suspended"}), footer=True
     ),
     ActionSpec("resume", "Resume", None, "running", confirms=frozenset({"resumed"})),
-    ActionSpec("managed_save", "Save (managed)", "m", "running", confirms=frozenset({"stopped"})),
+    ActionSpec(
+        "managed_save",
+        "Save (managed)",
+        "m",
+        "running",
+        confirms=frozenset({"stopped"}),
+        busy="saving",
+    ),
     ActionSpec("autostart", "Autostart", "a", params=Autostart, rereads_flags=True),
     ActionSpec("set_vcpus", "Set vCPUs", "v", params=SetVcpus, rereads_flags=True),
     ActionSpec("set_memory", "Set memory", "M", params=SetMemory, rereads_flags=True),
@@ -164,6 +195,12 @@ ACTIONS: Mapping[str, ActionSpec] = _spec(
     ActionSpec("migrate", "Migrate", None, bulk=False, params=Migrate, in_menu=False),
 )
 
+BUSY_WORDS: Mapping[str, str] = {
+    **{a.id: a.busy for a in ACTIONS.values() if a.busy},
+    "migrate": "migrating",  # fleet/migration.py runs it, not the action menu
+}
+"""Operation's action -> what its VM's row says while it is in flight."""
+
 VM_MENU: list[str] = [a.id for a in ACTIONS.values() if a.in_menu]
 """Actions offered in the VM action menu, in registry order."""
 
@@ -184,10 +221,58 @@ OTHER_KEYS: tuple[KeyedCommand, ...] = (
     KeyedCommand("mark_all", "asterisk", "mark_shown", "Mark all shown"),
     KeyedCommand("clear_marks", "U", "clear_marks", "Clear marks"),
     KeyedCommand("action_menu", "enter", "action_menu", "Actions"),
+    KeyedCommand("vm_screen", "f", "vm_screen", "VM screen"),
     KeyedCommand("snapshots", "x", "snapshots", "Snapshots"),
     KeyedCommand("create_vm", "C", "create_vm", "Create VM"),
     KeyedCommand("clone_vm", "y", "clone_vm", "Clone"),
 )
+
+
+@dataclass(frozen=True, slots=True)
+class ScreenKey:
+    """A built-in key of the main screen (not an action on VMs): [keys] cannot take it."""
+
+    key: str
+    """Textual key name(s), comma-separated."""
+    action: str
+    """The screen's action it runs (Textual action string)."""
+    label: str
+    show: bool = False
+    """Shown in the footer."""
+    tooltip: str = ""
+
+
+SCREEN_KEYS: tuple[ScreenKey, ...] = (
+    ScreenKey("q", "app.quit", "Quit", show=True, tooltip="Leave the console"),
+    ScreenKey("question_mark", "help", "Help", show=True),
+    ScreenKey("slash", "filter", "Filter", show=True),
+    ScreenKey("colon", "command_line", "Command line", show=True),
+    ScreenKey("escape", "clear_filter", "Clear filter"),
+    ScreenKey("s", "sort_next", "Sort", show=True, tooltip="Sort by the next column"),
+    ScreenKey("S", "sort_reverse", "Reverse sort"),
+    ScreenKey("d", "toggle_details", "Details"),
+    ScreenKey("e", "show_log('events')", "Events"),
+    ScreenKey("w", "show_log('operations')", "Operations"),
+    ScreenKey("g", "next_log", "Next log"),
+    ScreenKey("c", "serial_console", "Serial console"),
+    ScreenKey("V", "viewer", "virt-viewer"),
+    ScreenKey("t", "focus_table", "Table"),
+    ScreenKey("i", "diagnostics", "Diagnostics"),
+    ScreenKey("H", "hosts", "Hosts"),
+    ScreenKey("right_square_bracket", "next_host(1)", "Next host"),
+    ScreenKey("left_square_bracket", "next_host(-1)", "Previous host"),
+    ScreenKey("L", "toggle_logs_place", "Logs below/beside"),
+    ScreenKey("z", "toggle_maximize", "Maximise pane"),
+)
+
+APP_KEYS: Mapping[str, str] = {"ctrl+p": "Palette", "ctrl+c": "Quit"}
+"""Keys the app itself holds on every screen."""
+
+RESERVED_KEYS: Mapping[str, str] = {
+    **{k: s.label for s in SCREEN_KEYS for k in s.key.split(",")},
+    **APP_KEYS,
+}
+"""Built-in key -> what it does: the config file's [keys] may not give one to an action."""
 
 DEFAULT_KEYS: Mapping[str, str] = {
     **{a.id: a.key for a in ACTIONS.values() if a.key is not None},

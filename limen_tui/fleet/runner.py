@@ -1,7 +1,8 @@
 """Runs one host's actions: refuse what cannot run, call libvirt in a worker, wait for the event.
 
 Every operation ends: succeeded only when its confirming event came (or the call's return is
-the outcome), otherwise failed, refused or timed out, with the reason, and always audited. Any
+the outcome), otherwise failed, refused, timed out or not confirmed (libvirt took the request,
+no event showed it happened), with the reason, and always audited. Any
 exception, expected or not, finishes the operation as failed with the exception's words.
 """
 
@@ -168,7 +169,9 @@ class ActionRunner:
         except TimeoutError:
             if spec.optional_confirm:
                 return op.finish(
-                    OpState.SUCCEEDED, note=f"{note}; the guest has not reported it yet"
+                    OpState.NOT_CONFIRMED,
+                    error=f"{note}, but the guest showed no {spec.label.lower()} within "
+                    f"{limit:.0f}s" + (" (it may ignore ACPI)" if spec.id == "reboot" else ""),
                 )
             what = (
                 f"the guest did not stop within {limit:.0f}s (it may ignore ACPI); force off?"

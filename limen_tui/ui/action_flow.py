@@ -7,7 +7,7 @@ failures reach the app's one worker-failure handler.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from rich.text import Text
@@ -30,6 +30,7 @@ from limen_tui.model.action_params import (
 from limen_tui.model.vm_spec import VmSpec
 from limen_tui.ui import text as fmt
 from limen_tui.ui.keys import menu_entries
+from limen_tui.ui.questions import action_question, needs_question, next_step_question, who
 from limen_tui.ui.screens.action_menu import ActionMenu
 from limen_tui.ui.screens.ask import AskScreen, check_count, check_vm_name
 from limen_tui.ui.screens.confirm import ConfirmScreen, DeleteAnswer, TypeNameToDeleteScreen
@@ -38,12 +39,6 @@ from limen_tui.ui.screens.create_vm import CreateVmScreen
 READONLY = "read-only session: nothing can be changed"
 ACTION_GROUP = "actions"
 """The worker group of everything that changes a VM: its failures are operations that failed."""
-
-
-def who(targets: list[DomainRow]) -> Text:
-    if len(targets) == 1:
-        return fmt.literal(targets[0].name, "bold")
-    return Text(f"{len(targets)} marked VMs", style="bold")
 
 
 class ActionFlow:
@@ -60,12 +55,23 @@ class ActionFlow:
     def _host(self, name: str) -> Host | None:
         return self.fleet.hosts.get(name) if self.fleet is not None else None
 
-    def menu(self, targets: list[DomainRow], keymap: dict[str, str]) -> None:
-        def chosen(action: str | None) -> None:
-            if action:
-                self.key(action, targets)
+    def menu(
+        self,
+        targets: list[DomainRow],
+        keymap: dict[str, str],
+        extra: list[tuple[str, str, str]] | None = None,
+        other: Callable[[str], None] | None = None,
+    ) -> None:
+        """The action menu; `extra` entries (not VM actions) go to `other` when chosen."""
 
-        self.screen.app.push_screen(ActionMenu(who(targets), menu_entries(keymap)), chosen)
+        def chosen(action: str | None) -> None:
+            if action and action in ACTIONS:
+                self.key(action, targets)
+            elif action and other is not None:
+                other(action)
+
+        entries = [*(extra or []), *menu_entries(keymap)]
+        self.screen.app.push_screen(ActionMenu(who(targets), entries), chosen)
 
     def key(self, action: str, targets: list[DomainRow]) -> None:
         """An action key on the selected (or marked) VMs: ask, confirm, then run."""
@@ -78,25 +84,38 @@ class ActionFlow:
         if action == "pause" and all(r.state is PowerState.PAUSED for r in targets):
             action = "resume"
         spec = ACTIONS[action]
-        if spec.type_name_to_confirm:
+        if len(targets) > 1 and not spec.bulk:
+            self._warn(f"{spec.label} works on one VM at a time; clear the marks (U)")
+        elif spec.type_name_to_confirm:
             self._ask_delete(targets)
         elif spec.params is Autostart:
-            self.run(action, targets, Autostart(not all(r.autostart for r in targets)))
+            enable = not all(r.autostart for r in targets)
+            detail = "on" if enable else "off"
+            self.confirmed(action, targets, Autostart(enable), detail=detail)
         elif spec.params in (SetVcpus, SetMemory, Rename):
             self._ask_value(action, targets)
-        elif spec.destructive:
-            self._confirm(action, targets)
         else:
-            self.run(action, targets)
+            self.confirmed(action, targets)
 
-    def _confirm(self, action: str, targets: list[DomainRow]) -> None:
-        question = Text(f"{ACTIONS[action].label} ", end="").append_text(who(targets))
-        question.append("? The guest gets no chance to save its work.")
+    def confirmed(
+        self,
+        action: str,
+        targets: list[DomainRow],
+        params: ActionParams | None = None,
+        *,
+        detail: str = "",
+    ) -> None:
+        """Run at once on one VM when not destructive; otherwise only after a Yes to a
+        question naming the action, the count, the hosts and the first VMs."""
+        if not needs_question(action, targets):
+            self.run(action, targets, params)
+            return
 
         def answered(yes: bool | None) -> None:
             if yes:
-                self.run(action, targets)
+                self.run(action, targets, params)
 
+        question = action_question(action, targets, detail)
         self.screen.app.push_screen(ConfirmScreen(question), answered)
 
     def _ask_delete(self, targets: list[DomainRow]) -> None:
@@ -139,7 +158,7 @@ class ActionFlow:
                 if action == "set_memory"
                 else Rename(value)
             )
-            self.run(action, targets, params)
+            self.confirmed(action, targets, params, detail=value)
 
         self.screen.app.push_screen(ask, answered)
 
@@ -205,19 +224,22 @@ class ActionFlow:
         )
 
     def operation_finished(self, op: Operation) -> None:
-        """Tell the operator what went wrong; offer force off after a shutdown that timed out."""
-        if op.state is OpState.TIMED_OUT and op.action == "shutdown":
+        """Tell the operator what went wrong; after an outcome that was not confirmed (a
+        shutdown that timed out, a reboot the guest ignored) offer the next step."""
+        spec = ACTIONS.get(op.action)
+        unconfirmed = op.state in (OpState.TIMED_OUT, OpState.NOT_CONFIRMED)
+        if unconfirmed and spec is not None and spec.next_step and op.batch is None:
             host = self._host(op.host)
             row = host.rows.get(op.uuid) if host is not None else None
             if row is None or not row.state.is_active:
                 return
-            question = fmt.literal(op.vm, "bold")
-            question.append(f" did not stop: {op.error}")
+            next_action = spec.next_step
 
             def answered(yes: bool | None) -> None:
                 if yes:
-                    self.run("force_off", [row])
+                    self.run(next_action, [row])
 
+            question = next_step_question(op.vm, op.error, next_action)
             self.screen.app.push_screen(ConfirmScreen(question), answered)
         elif op.state in (OpState.FAILED, OpState.REFUSED, OpState.TIMED_OUT) and op.batch is None:
             self.screen.notify(

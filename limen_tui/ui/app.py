@@ -8,7 +8,6 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 
 from textual import on
-from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.worker import Worker, WorkerState
 
@@ -33,6 +32,7 @@ from limen_tui.logs.buffer import LogLine
 from limen_tui.logs.own_log import OwnLog
 from limen_tui.store.cache import Cache
 from limen_tui.ui.action_flow import ACTION_GROUP
+from limen_tui.ui.key_hold import HoldKeysUntilFocused
 from limen_tui.ui.messages import FleetUpdated, OwnLogLine
 from limen_tui.ui.screens.main import MainScreen
 
@@ -56,7 +56,7 @@ Failures = list[tuple[str, str]]
 """(URI, why) of each host, when none answered."""
 
 
-class LimenApp(App[Failures]):
+class LimenApp(HoldKeysUntilFocused[Failures]):
     """limen-tui. `fleet=None`: no hosts, nothing polls (tests inject updates with publish)."""
 
     TITLE = "limen-tui"

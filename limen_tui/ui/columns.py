@@ -47,7 +47,7 @@ HOST = Column("host", "Host", 14, lambda r: r.host, lambda r: r.host)
 STATE = Column(
     "state",
     "State",
-    8,
+    13,  # "shutting down" while a shutdown is in flight
     lambda r: Text(r.state.value, style=STATE_STYLE.get(r.state, "")),
     lambda r: r.state.value,
 )
@@ -127,7 +127,9 @@ def columns_for(width: int, *, many_hosts: bool) -> list[Column]:
     cols.append(MEM)
     if width >= 88:
         cols.append(USED)
-    cols += [DISK, NET, AUTO]
+    cols += [DISK, NET]
+    if width >= 88:
+        cols.append(AUTO)  # narrower: the details pane says it
     return cols
 
 

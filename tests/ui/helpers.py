@@ -6,6 +6,9 @@ import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import replace
+from typing import Any
+
+from textual.pilot import Pilot
 
 from limen_tui.cli.factory import make_app
 from limen_tui.config.settings import Settings
@@ -142,3 +145,28 @@ def still_host(health: HealthUpdated) -> Host:
     assert host.health is not None
     host.health.last_sample, host.health.latest = health.sample, health
     return host
+
+
+async def burst(pilot: Pilot[Any], *keys: str) -> None:
+    """Keys as a terminal delivers a fast burst: all read at once, none waiting for the one
+    before it to be handled (Pilot.press waits between keys, which hides every race)."""
+    import unicodedata
+
+    from textual import events
+    from textual.keys import REPLACED_KEYS, _character_to_key, _get_unicode_name_from_key
+
+    driver = pilot.app._driver
+    assert driver is not None
+    for key in keys:
+        if len(key) == 1 and not key.isalnum():
+            key = _character_to_key(key)
+        try:
+            name = _get_unicode_name_from_key(REPLACED_KEYS.get(key, key))
+            char: str | None = unicodedata.lookup(name)
+        except KeyError:
+            char = key if len(key) == 1 else None
+        event = events.Key(key, char)
+        event.set_sender(pilot.app)
+        driver.send_message(event)
+    await pilot.pause()
+    await pilot.pause(0.2)

@@ -92,6 +92,8 @@ async def test_marks_and_bulk_action_with_a_summary() -> None:
         marked = {table.rows_by_key[k].name for k in table.marked}
         assert marked and all(n.startswith("ci-runner") for n in marked)
         await pilot.press("p")  # pause all marked; the shut off ones fail, the rest go on
+        assert isinstance(app.screen, ConfirmScreen), "a bulk action ran without asking"
+        await pilot.press("y")
         await wait_for(
             lambda: (
                 len(app.query_one(OperationsPane).operations) == len(marked)

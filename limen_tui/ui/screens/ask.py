@@ -19,6 +19,7 @@ Check = Callable[[str], str | None]
 
 class AskScreen(ModalScreen[str | None]):
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
+    AUTO_FOCUS = "#value"
     DEFAULT_CSS = """
     AskScreen { align: center middle; }
     AskScreen > Vertical {
@@ -39,9 +40,6 @@ class AskScreen(ModalScreen[str | None]):
             yield Static(self.question)
             yield Input(self.value, id="value")
             yield Label("", id="problem")
-
-    def on_mount(self) -> None:
-        self.query_one("#value", Input).focus()
 
     def action_cancel(self) -> None:
         self.dismiss(None)

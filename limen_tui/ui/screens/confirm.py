@@ -16,8 +16,10 @@ from limen_tui.ui import text as fmt
 
 
 class ConfirmScreen(ModalScreen[bool]):
-    """Yes/no for one action on one or more VMs. Esc or n says no."""
+    """Yes/no for one action on one or more VMs. No is the default: it has the focus from the
+    first key on (Enter says No); Esc or n says no, only y says yes."""
 
+    AUTO_FOCUS = "#no"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,n", "answer(False)", "No"),
         Binding("y", "answer(True)", "Yes"),
@@ -41,10 +43,7 @@ class ConfirmScreen(ModalScreen[bool]):
             yield Static(self.question)
             with Horizontal():
                 yield Button("Yes (y)", variant="error", id="yes")
-                yield Button("No (n)", variant="primary", id="no")
-
-    def on_mount(self) -> None:
-        self.query_one("#no", Button).focus()
+                yield Button("No (n, Enter)", variant="primary", id="no")
 
     def action_answer(self, yes: bool) -> None:
         self.dismiss(yes)
@@ -63,6 +62,7 @@ class TypeNameToDeleteScreen(ModalScreen[DeleteAnswer | None]):
     """Delete asks for the VM's exact name; a wrong name deletes nothing and says so."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
+    AUTO_FOCUS = "#typed"
     DEFAULT_CSS = """
     TypeNameToDeleteScreen { align: center middle; }
     TypeNameToDeleteScreen > Vertical {
@@ -87,9 +87,6 @@ class TypeNameToDeleteScreen(ModalScreen[DeleteAnswer | None]):
             yield Input(placeholder="VM name", id="typed")
             yield Checkbox("Also delete its storage volumes", id="storage")
             yield Label("", id="problem")
-
-    def on_mount(self) -> None:
-        self.query_one("#typed", Input).focus()
 
     def action_cancel(self) -> None:
         self.dismiss(None)

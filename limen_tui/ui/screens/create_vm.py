@@ -36,6 +36,7 @@ class CreateVmScreen(WorkerFailuresToApp, ModalScreen[tuple[VmSpec, bool] | None
     """Returns the checked spec and whether to start it; the caller runs the transaction."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "dismiss(None)", "Cancel")]
+    AUTO_FOCUS = "#name"
     DEFAULT_CSS = """
     CreateVmScreen { align: center middle; }
     CreateVmScreen > VerticalScroll { width: 70; max-width: 98%; height: auto; max-height: 95%;

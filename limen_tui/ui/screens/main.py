@@ -15,11 +15,12 @@ from textual.app import ComposeResult
 from textual.containers import Container, Vertical
 from textual.events import Resize
 from textual.timer import Timer
-from textual.widgets import DataTable, Footer, Input, Static, TabbedContent, TabPane
+from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
 
 from limen_tui import __version__
 from limen_tui.config.settings import Settings
 from limen_tui.fleet.fleet import Fleet
+from limen_tui.fleet.registry import BUSY_WORDS
 from limen_tui.fleet.updates import (
     BatchFinished,
     DomainEventArrived,
@@ -40,10 +41,12 @@ from limen_tui.ui import saved_layout
 from limen_tui.ui.action_flow import ActionFlow
 from limen_tui.ui.health_view import summary
 from limen_tui.ui.log_feeds import LogFeeds
-from limen_tui.ui.screens.main_keys import MainKeys
+from limen_tui.ui.screens.main_commands import MainCommands
+from limen_tui.ui.widgets.command_bar import CommandBar
 from limen_tui.ui.widgets.details import DetailsPanel
 from limen_tui.ui.widgets.event_log import EventLog
 from limen_tui.ui.widgets.host_bar import HostBar
+from limen_tui.ui.widgets.instant_input import InstantInput
 from limen_tui.ui.widgets.log_pane import LogPane
 from limen_tui.ui.widgets.operations import OperationsPane
 from limen_tui.ui.widgets.vm_table import VmTable
@@ -52,7 +55,7 @@ from limen_tui.ui.worker_failures import WorkerFailuresToApp
 NARROW_BELOW = 110
 
 
-class MainScreen(WorkerFailuresToApp, MainKeys):
+class MainScreen(WorkerFailuresToApp, MainCommands):
     """limen-tui's main screen."""
 
     def __init__(
@@ -92,6 +95,9 @@ class MainScreen(WorkerFailuresToApp, MainKeys):
         self.events = EventLog(lines, id="events")
         self.operations = OperationsPane(lines, id="operations")
         self.own = LogPane(lines, id="own", title="limen-tui log")
+        self.command_bar = CommandBar(self.complete_command, id="command-bar")
+        self.command_bar.on_close = self._command_closed
+        self.command_bar.on_command = self.command_entered
         self.show_host_names = many
 
     # -- building ----------------------------------------------------------------------------
@@ -103,8 +109,10 @@ class MainScreen(WorkerFailuresToApp, MainKeys):
         with Container(id="body"):
             with Vertical(id="left"):
                 yield self.table
-                yield Input(
-                    placeholder="filter: name or state words, Enter keeps, Esc clears", id="filter"
+                yield InstantInput(
+                    placeholder="filter: name or state words, Enter keeps, Esc clears",
+                    id="filter",
+                    on_enter=self.keep_filter,
                 )
             self.details.border_title = "Details"
             yield self.details
@@ -119,6 +127,7 @@ class MainScreen(WorkerFailuresToApp, MainKeys):
                     yield LogPane(lines, id="daemon", title="hypervisor daemon")
                 with TabPane("limen-tui", id="own-tab"):
                     yield self.own
+        yield self.command_bar
         yield Footer()
 
     def _title_text(self) -> Text:
@@ -188,9 +197,14 @@ class MainScreen(WorkerFailuresToApp, MainKeys):
         self._show_selected(refetch=selected is not None and selected.uuid == update.event.uuid)
 
     def operation_changed(self, update: OperationChanged) -> None:
-        self.operations.show(update.operation)
-        if update.operation.state.finished:
-            self.actions.operation_finished(update.operation)
+        op = update.operation
+        self.operations.show(op)
+        busy = BUSY_WORDS.get(op.action)
+        if busy and op.uuid:
+            # A display overlay while it runs, never a power state: libvirt's events say that.
+            self.table.set_busy((op.host, op.uuid), None if op.state.finished else busy)
+        if op.state.finished:
+            self.actions.operation_finished(op)
 
     def batch_finished(self, update: BatchFinished) -> None:
         s = update.summary

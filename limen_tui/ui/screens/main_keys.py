@@ -11,7 +11,7 @@ from dataclasses import replace
 from typing import ClassVar
 
 from textual import on
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.screen import Screen
 from textual.widgets import Input, TabbedContent
 
@@ -21,7 +21,9 @@ from limen_tui.model import DomainRow
 from limen_tui.store.cache import Cache
 from limen_tui.ui import saved_layout
 from limen_tui.ui.action_flow import ActionFlow
-from limen_tui.ui.keys import action_bindings
+from limen_tui.ui.focus_rules import Focus, key_is_live
+from limen_tui.ui.key_hold import after_typed
+from limen_tui.ui.keys import action_bindings, key_label, screen_bindings
 from limen_tui.ui.log_feeds import LogFeeds
 from limen_tui.ui.screens import other_screens
 from limen_tui.ui.screens.help import HelpScreen
@@ -36,28 +38,7 @@ CHANGES = ("vm_action", "action_menu", "create_vm", "clone_vm")
 class MainKeys(Screen[None]):
     """What every key of the main screen does."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("q", "app.quit", "Quit", tooltip="Leave the console"),
-        Binding("question_mark", "help", "Help", key_display="?"),
-        Binding("slash", "filter", "Filter", key_display="/"),
-        Binding("escape", "clear_filter", "Clear filter", show=False),
-        Binding("s", "sort_next", "Sort", tooltip="Sort by the next column"),
-        Binding("S", "sort_reverse", "Reverse", key_display="S", show=False),
-        Binding("d", "toggle_details", "Details", show=False),
-        Binding("e", "show_log('events')", "Events", show=False),
-        Binding("w", "show_log('operations')", "Operations", show=False),
-        Binding("g", "next_log", "Next log", show=False),
-        Binding("c", "serial_console", "Console", show=False),
-        Binding("V", "viewer", "virt-viewer", show=False),
-        Binding("t", "focus_table", "Table", show=False),
-        Binding("i", "diagnostics", "Diagnostics", show=False),
-        Binding("H", "hosts", "Hosts", show=False),
-        Binding("right_square_bracket", "next_host(1)", "Next host", show=False),
-        Binding("left_square_bracket", "next_host(-1)", "Previous host", show=False),
-        Binding("L", "toggle_logs_place", "Logs below/beside", show=False),
-        Binding("z", "toggle_maximize", "Maximise pane", show=False),
-        *action_bindings(),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = [*screen_bindings(), *action_bindings()]
 
     fleet: Fleet | None
     table: VmTable
@@ -77,10 +58,23 @@ class MainKeys(Screen[None]):
             return None
         return self.fleet.hosts.get(row.host)
 
+    def focus_kind(self) -> Focus:
+        focused = self.focused
+        if focused is None:
+            return "other"
+        if focused is self.table:
+            return "table"
+        if isinstance(focused, Input):
+            return "filter" if focused.id == "filter" else "input"
+        if any(isinstance(node, LogPane) for node in focused.ancestors_with_self):
+            return "log"
+        return "other"
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in CHANGES and self.readonly:
             return None  # hidden and disabled: a read-only session offers no actions
-        return True
+        shown = self.maximized is None or self.maximized is self.table
+        return key_is_live(action, self.focus_kind(), table_shown=shown and self.table.display)
 
     # -- filter, sort, layout ----------------------------------------------------------------
 
@@ -90,25 +84,34 @@ class MainKeys(Screen[None]):
     def action_filter(self) -> None:
         box = self.query_one("#filter", Input)
         box.add_class("visible")
-        box.focus()
+        self.set_focus(box)  # now, not later: the keys typed after / are the filter's
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
         self.table.set_filter(event.value)
         self._show_selected()
 
-    @on(Input.Submitted, "#filter")
-    def _filter_kept(self, event: Input.Submitted) -> None:
-        if not event.value:
-            event.input.remove_class("visible")
-        self.table.focus()
+    def keep_filter(self, value: str) -> None:
+        """Enter in the filter box: the table shows what it matched, and has the keys again."""
+        if not value:
+            self.query_one("#filter", Input).remove_class("visible")
+        self.table.set_filter(value)  # now: a key typed next (*) acts on what it shows
+        self._show_selected()
+        self.set_focus(self.table)
 
     def action_clear_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        if self.focused is box:
+            after_typed(box, self._clear_filter)  # behind the letters typed before Esc
+        else:
+            self._clear_filter()
+
+    def _clear_filter(self) -> None:
         box = self.query_one("#filter", Input)
         box.value = ""
         box.remove_class("visible")
         self.table.set_filter("")
-        self.table.focus()
+        self.set_focus(self.table)
 
     def action_sort_next(self) -> None:
         self.table.next_sort_column()
@@ -117,11 +120,15 @@ class MainKeys(Screen[None]):
         self.table.sort_by(self.table.sort_column, reverse=not self.table.sort_reverse)
 
     def action_toggle_details(self) -> None:
-        self._remember(replace(self.layout_state, details=not self.layout_state.details))
+        self.set_layout(replace(self.layout_state, details=not self.layout_state.details))
 
     def action_toggle_logs_place(self) -> None:
         place = "beside" if self.layout_state.logs == "below" else "below"
-        self._remember(replace(self.layout_state, logs=place))
+        self.set_layout(replace(self.layout_state, logs=place))
+
+    def set_layout(self, state: saved_layout.UiState) -> None:
+        """The operator's choice, when the terminal has room for it; otherwise say why."""
+        self._remember(state)
 
     def action_toggle_maximize(self) -> None:
         if self.maximized is not None:
@@ -130,7 +137,7 @@ class MainKeys(Screen[None]):
             self.maximize(self.focused)
 
     def action_focus_table(self) -> None:
-        self.table.focus()
+        self.set_focus(self.table)
 
     def _apply_layout(self) -> None:
         state = self.layout_state
@@ -161,10 +168,8 @@ class MainKeys(Screen[None]):
             self._remember(replace(self.layout_state, log_tab=which))
         self.query_one("#logs", TabbedContent).active = f"{which}-tab"
         target = self.query_one(f"#{which}")
-        if isinstance(target, LogPane):
-            target.lines_widget.focus()
-        else:
-            target.focus()
+        # Focused now, not later: the keys typed after it are that pane's.
+        self.set_focus(target.lines_widget if isinstance(target, LogPane) else target)
 
     @on(TabbedContent.TabActivated, "#logs")
     def _log_tab(self) -> None:
@@ -246,7 +251,16 @@ class MainKeys(Screen[None]):
         if not targets:
             self.notify("No VM selected", severity="warning")
             return
-        self.actions.menu(targets, self.keymap)
+        extra = [("vm_screen", "Everything about it", key_label(self.keymap.get("vm_screen", "f")))]
+        self.actions.menu(targets, self.keymap, extra if len(targets) == 1 else [], self._other)
+
+    def _other(self, what: str) -> None:
+        if what == "vm_screen":
+            self.action_vm_screen()
+
+    def action_vm_screen(self) -> None:
+        row = self.table.selected_row
+        other_screens.vm_screen(self, row, self.host_of(row))
 
     def action_vm_action(self, action: str) -> None:
         self.actions.key(action, self.table.targets())

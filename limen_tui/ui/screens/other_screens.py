@@ -25,6 +25,7 @@ from limen_tui.ui.screens.diagnostics import DiagnosticsScreen
 from limen_tui.ui.screens.hosts import HostsScreen
 from limen_tui.ui.screens.serial_console import SerialConsoleScreen
 from limen_tui.ui.screens.snapshots import RunAction, SnapshotScreen
+from limen_tui.ui.screens.vm_screen import VmScreen
 
 MORE_KEYS = [
     ("↑ ↓ PgUp PgDn", "Move in the table"),
@@ -65,6 +66,13 @@ def snapshots(
         screen.notify("No VM selected", severity="warning")
         return
     screen.app.push_screen(SnapshotScreen(row, host, run))
+
+
+def vm_screen(screen: Screen[Any], row: DomainRow | None, host: Host | None) -> None:
+    if row is None or host is None:
+        screen.notify("No VM selected", severity="warning")
+        return
+    screen.app.push_screen(VmScreen(row, host))
 
 
 def serial_console(screen: Screen[Any], row: DomainRow | None, host: Host | None) -> None:

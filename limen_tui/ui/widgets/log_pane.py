@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import ClassVar
 
 from rich.text import Text
-from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
@@ -17,6 +16,8 @@ from textual.widgets import Input, RichLog, Static
 
 from limen_tui.logs.buffer import LineBuffer, LogLine
 from limen_tui.logs.levels import Level
+from limen_tui.ui.key_hold import after_typed
+from limen_tui.ui.widgets.instant_input import InstantInput
 from limen_tui.ui.worker_failures import WorkerFailuresToApp
 
 LEVEL_STYLE = {Level.ERROR: "red", Level.WARNING: "yellow", Level.INFO: "", Level.DEBUG: "dim"}
@@ -30,14 +31,16 @@ REDRAW_AT_MOST = 2000
 class LogPane(WorkerFailuresToApp, Vertical):
     """One source's lines. Lines are data: they arrive cleaned and are never read as markup."""
 
+    # Priority bindings, as the main screen's: / and \ focus their input before the next
+    # key of a burst is read; check_action hands every key to that input while it is open.
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("f", "toggle_follow", "Follow/pause"),
-        Binding("slash", "ask('search')", "Search"),
-        Binding("backslash", "ask('filter')", "Filter"),
-        Binding("l", "next_level", "Level"),
-        Binding("G,end", "newest", "Newest"),
-        Binding("ctrl+s", "ask('save')", "Save to file"),
-        Binding("escape", "clear_query", "Clear", show=False),
+        Binding("f", "toggle_follow", "Follow/pause", priority=True),
+        Binding("slash", "ask('search')", "Search", key_display="/", priority=True),
+        Binding("backslash", "ask('filter')", "Filter", key_display="\\", priority=True),
+        Binding("l", "next_level", "Level", priority=True),
+        Binding("G,end", "newest", "Newest", priority=True),
+        Binding("ctrl+s", "ask('save')", "Save to file", priority=True),
+        Binding("escape", "clear_query", "Clear", show=False, priority=True),
     ]
     DEFAULT_CSS = """
     LogPane { height: 1fr; }
@@ -71,7 +74,7 @@ class LogPane(WorkerFailuresToApp, Vertical):
             auto_scroll=True,
             id="lines",
         )
-        yield Input(id="ask")
+        yield InstantInput(id="ask", on_enter=self._answered)
         yield Static(id="status", markup=False)
 
     def on_mount(self) -> None:
@@ -182,6 +185,11 @@ class LogPane(WorkerFailuresToApp, Vertical):
 
     # -- keys ------------------------------------------------------------------------------------
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if self.screen.focused is self.query_one("#ask", Input):
+            return action == "clear_query"  # typing in the search/filter box: only Esc
+        return True
+
     def action_toggle_follow(self) -> None:
         self.following = not self.following
         self.lines_widget.auto_scroll = self.following
@@ -214,19 +222,23 @@ class LogPane(WorkerFailuresToApp, Vertical):
             "save": str(Path.home() / "limen-log.txt"),
         }[what]
         box.add_class("visible")
-        box.focus()
+        self.screen.set_focus(box)  # now: the keys typed after / are the box's
 
     def action_clear_query(self) -> None:
+        box = self.query_one("#ask", Input)
+        if self.screen.focused is box:
+            after_typed(box, self._clear_query)  # behind the letters typed before Esc
+        else:
+            self._clear_query()
+
+    def _clear_query(self) -> None:
         self.search_text = self.filter_text = ""
         self.query_one("#ask", Input).remove_class("visible")
         self.rerender()
-        self.lines_widget.focus()
+        self.screen.set_focus(self.lines_widget)
 
-    @on(Input.Submitted, "#ask")
-    def _answered(self, event: Input.Submitted) -> None:
-        event.stop()
-        event.input.remove_class("visible")
-        value = event.value
+    def _answered(self, value: str) -> None:
+        self.query_one("#ask", Input).remove_class("visible")
         if self._asking == "search":
             self.search_text = value
             self.rerender()
@@ -235,7 +247,7 @@ class LogPane(WorkerFailuresToApp, Vertical):
             self.rerender()
         elif self._asking == "save" and value:
             self._save(Path(value).expanduser())
-        self.lines_widget.focus()
+        self.screen.set_focus(self.lines_widget)
 
     def _save(self, path: Path) -> None:
         lines = [ln.text for ln in self.buffer.view(self.filter_text, self.level)]

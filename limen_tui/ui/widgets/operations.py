@@ -15,6 +15,7 @@ STATE_STYLE = {
     OpState.FAILED: "bold red",
     OpState.REFUSED: "yellow",
     OpState.TIMED_OUT: "bold yellow",
+    OpState.NOT_CONFIRMED: "bold magenta",
 }
 
 
@@ -30,7 +31,7 @@ class OperationsPane(DataTable[Text]):
         self.add_column("Time", key="time", width=8)
         self.add_column("VM", key="vm", width=18)
         self.add_column("Action", key="action", width=12)
-        self.add_column("State", key="state", width=9)
+        self.add_column("State", key="state", width=13)
         self.add_column("Took", key="took", width=5)
         self.add_column("Result", key="result")
 

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import ClassVar
 
 from rich.text import Text
+from textual.binding import Binding, BindingType
 from textual.events import Resize
 from textual.widgets import DataTable
 from textual.widgets.data_table import RowKey
 
 from limen_tui.model import DomainRow
 from limen_tui.ui import text as fmt
-from limen_tui.ui.columns import NAME, Column, columns_for, matches
+from limen_tui.ui.columns import NAME, STATE, Column, columns_for, matches
 
 NAME_MIN, NAME_MAX = 12, 40
 
@@ -41,8 +43,13 @@ class VmTable(DataTable[Text]):
     """Every VM of every host; the fleet's deltas are applied here and nothing is rebuilt."""
 
     DEFAULT_CSS = """
-    VmTable { height: 1fr; }
+    VmTable { height: 1fr; border-top: solid $primary-darken-2; border-title-align: left; }
+    VmTable:focus { border-top: solid $accent; }
     """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("home", "scroll_top", "First VM", show=False),
+        Binding("end", "scroll_bottom", "Last VM", show=False),
+    ]
 
     def __init__(self, *, many_hosts: bool = False, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=False)
@@ -51,7 +58,8 @@ class VmTable(DataTable[Text]):
         """Hosts whose rows are not live (last known, or host down): their rows are dimmed."""
         self.marked: set[Key] = set()
         """VMs marked for a bulk action (space); kept while filtered out."""
-        """Every row the fleet told us of, shown or filtered out."""
+        self.busy: dict[Key, str] = {}
+        """What is in flight on a VM ("shutting down"): shown in its state cell meanwhile."""
         self._cells: dict[Key, tuple[Text, ...]] = {}
         self._keys_by_id: dict[str, Key] = {}
         self._columns: list[Column] = []
@@ -65,6 +73,10 @@ class VmTable(DataTable[Text]):
 
     def on_resize(self, event: Resize) -> None:
         self.set_layout(event.size.width, self.many_hosts)
+
+    @property
+    def shown_columns(self) -> list[Column]:
+        return list(self._columns)
 
     def set_layout(self, width: int, many_hosts: bool) -> None:
         """Choose columns for the terminal width; rebuilds only when the column set changes."""
@@ -103,7 +115,9 @@ class VmTable(DataTable[Text]):
         out = []
         for col in self._columns:
             value = col.cell(row)
-            if isinstance(value, Text):
+            if col is STATE and row.key in self.busy:
+                cell = Text(self.busy[row.key], style="bold cyan")
+            elif isinstance(value, Text):
                 cell = value
             elif col is NAME and row.key in self.marked:
                 name = fmt.literal(value, limit=self._name_width - 2)
@@ -118,6 +132,25 @@ class VmTable(DataTable[Text]):
                 cell.stylize("dim")
             out.append(cell)
         return tuple(out)
+
+    def set_busy(self, key: Key, word: str | None) -> None:
+        """Show `word` in the VM's state cell while an operation on it runs (None: done)."""
+        if self.busy.get(key) == word:
+            return
+        if word:
+            self.busy[key] = word
+        else:
+            self.busy.pop(key, None)
+        self._redraw(key)
+
+    def _draw_title(self) -> None:
+        shown, total = len(self._cells), len(self.rows_by_key)
+        title = Text(f" VMs {shown}" + (f" of {total}" if shown != total else ""), end="")
+        if self.marked:
+            title.append(f" · {len(self.marked)} marked ", style="bold magenta")
+        else:
+            title.append(" · none marked ", style="dim")
+        self.border_title = title
 
     def set_host_stale(self, host: str, stale: bool) -> None:
         """Dim or undim one host's rows (once per change of the host's state, not per tick)."""
@@ -181,6 +214,7 @@ class VmTable(DataTable[Text]):
         if resort:
             # On the first fill the cursor stays on top; afterwards it follows its VM.
             self._sort(None if was_empty else self.selected_key)
+        self._draw_title()
         return written
 
     # -- marks --------------------------------------------------------------------------------
@@ -196,17 +230,20 @@ class VmTable(DataTable[Text]):
             return
         self.marked.symmetric_difference_update({key})
         self._redraw(key)
+        self._draw_title()
 
     def mark_shown(self) -> None:
         for key in list(self._cells):
             if key not in self.marked:
                 self.marked.add(key)
                 self._redraw(key)
+        self._draw_title()
 
     def clear_marks(self) -> None:
         marked, self.marked = self.marked, set()
         for key in marked:
             self._redraw(key)
+        self._draw_title()
 
     def targets(self) -> list[DomainRow]:
         """What an action applies to: the marked VMs, else the one under the cursor."""
@@ -253,6 +290,7 @@ class VmTable(DataTable[Text]):
             elif not want and key in self._cells:
                 self._remove(key)
         self._sort(cursor_key)
+        self._draw_title()
 
     def sort_by(self, column: str, reverse: bool | None = None) -> None:
         if column not in {c.key for c in self._columns}:

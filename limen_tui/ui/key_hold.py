@@ -1,0 +1,96 @@
+"""Keys typed ahead of a screen wait for it: none is lost to, or acted on by, the wrong widget.
+
+A terminal hands the app a fast burst of keys at once. When one of them opens a dialog (rename,
+delete, the create form), the keys after it arrive before the dialog has mounted and focused its
+input: Textual would give them to the new screen with nothing focused (lost), or, before the
+screen existed, to the table (acted on). So while the top screen has not mounted, or has not yet
+focused what it means to focus, every key waits here, in order, and goes on once it has (or after
+HOLD_AT_MOST seconds, whatever happened).
+
+Inside one screen, the main screen's bindings are priority bindings that focus their input at
+once (keys.py). One more order to keep: a printable key waits in the focused input's own queue,
+while a priority binding (Enter in an input) runs the moment the app reads it. `after_typed`
+runs such a binding's work behind the keys already given to the input, and holds the keys
+after it until that work (which moves the focus) is done.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from textual import events
+from textual.app import App
+from textual.screen import Screen
+from textual.widget import Widget
+
+HOLD_AT_MOST = 1.0
+RETRY_SECONDS = 0.01
+ReturnType = TypeVar("ReturnType")
+
+
+def ready_for_keys(screen: Screen[Any]) -> bool:
+    """The screen is up and its focus is where it will take typed keys."""
+    if not screen.is_mounted:
+        return False
+    return screen.focused is not None or not screen.focus_chain
+
+
+class HoldKeysUntilFocused(App[ReturnType]):
+    def __init__(self) -> None:
+        super().__init__()
+        self._held: list[events.Key] = []
+        self._held_since = 0.0
+        self._holding = 0
+        """Works in flight that must see the keys before them and none after (after_typed)."""
+
+    def hold_keys(self) -> None:
+        self._holding += 1
+
+    def release_keys(self) -> None:
+        self._holding = max(0, self._holding - 1)
+        if self._held:
+            self.set_timer(RETRY_SECONDS, self._release_held)
+
+    def _keys_ready(self) -> bool:
+        return not self._holding and ready_for_keys(self.screen)
+
+    async def on_event(self, event: events.Event) -> None:
+        arrived = isinstance(event, events.Key) and not event.is_forwarded
+        if arrived and (self._held or not self._keys_ready()):
+            assert isinstance(event, events.Key)
+            if not self._held:
+                self._held_since = time.monotonic()
+                self.set_timer(RETRY_SECONDS, self._release_held)
+            self._held.append(event)
+            return
+        await super().on_event(event)
+
+    async def _release_held(self) -> None:
+        while self._held:
+            late = time.monotonic() - self._held_since > HOLD_AT_MOST
+            if not late and not self._keys_ready():
+                self.set_timer(RETRY_SECONDS, self._release_held)
+                return
+            key = self._held.pop(0)
+            await super().on_event(key)
+            self._held_since = time.monotonic()
+
+
+def after_typed(widget: Widget, work: Callable[[], None]) -> None:
+    """Run `work` once `widget` has handled every key already given to it; hold later keys
+    until then (Enter in a box: the box's text is complete, and the focus has moved on)."""
+    app = widget.app
+    gate = app if isinstance(app, HoldKeysUntilFocused) else None
+    if gate is not None:
+        gate.hold_keys()
+
+    def run() -> None:
+        try:
+            work()
+        finally:
+            if gate is not None:
+                gate.release_keys()
+
+    widget.call_later(run)

@@ -1,0 +1,130 @@
+"""The main screen's `:` command line: what each parsed command does on this screen.
+
+A base of MainScreen, above MainKeys: a command runs what the key for it runs, so an action
+typed as `:shutdown web-*` is asked about by the same rule as `*` then `h`.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import replace
+
+from textual.widgets import Input
+
+from limen_tui.ui import text as fmt
+from limen_tui.ui.command_line import Command, Completion, complete, parse, select_rows
+from limen_tui.ui.screens.main_keys import MainKeys
+from limen_tui.ui.widgets.command_bar import CommandBar
+
+
+class MainCommands(MainKeys):
+    command_bar: CommandBar
+
+    def action_command_line(self) -> None:
+        bar = self.command_bar
+        bar.open()
+        self.set_focus(bar.input)  # now: the keys typed after : are the command line's
+
+    def _command_closed(self) -> None:
+        self.set_focus(self.table)
+
+    def complete_command(self, text: str) -> Completion:
+        rows = self.table.rows_by_key.values()
+        return complete(
+            text,
+            vm_names=[r.name for r in rows],
+            hosts=list(self.fleet.hosts) if self.fleet is not None else [],
+            columns=[c.key for c in self.table.shown_columns],
+            themes=list(self.app.available_themes),
+        )
+
+    def command_entered(self, line: str) -> None:
+        self.run_command(parse(line))
+
+    def _say(self, text: str, *, warn: bool = False) -> None:
+        self.notify(text, severity="warning" if warn else "information", markup=False)
+
+    def run_command(self, command: Command) -> None:
+        if command.error:
+            self._say(command.error, warn=True)
+        elif command.kind == "resource":
+            self._open(command.name)
+        elif command.kind == "action":
+            self._act(command.name, command.args)
+        elif command.kind == "view":
+            self._view(command.name, command.args)
+
+    def _open(self, name: str) -> None:
+        if name == "vm":
+            self.set_focus(self.table)
+        elif name in ("host", "pool", "net"):
+            self.action_hosts()
+        elif name == "snap":
+            self.action_snapshots()
+        elif name in ("ops", "audit"):
+            self.action_show_log("operations")
+            if name == "audit":
+                self._say("every operation is in the audit log too: limen-tui audit")
+        elif name == "events":
+            self.action_show_log("events")
+        elif name == "logs":
+            self.action_show_log("qemu")
+        elif name == "diag":
+            self.action_diagnostics()
+
+    def _act(self, action: str, args: tuple[str, ...]) -> None:
+        if args:
+            targets = select_rows(self.table.rows_by_key.values(), args)
+            if not targets:
+                self._say(f"no VM matches {' '.join(fmt.printable(a) for a in args)}", warn=True)
+                return
+        else:
+            targets = self.table.targets()
+        self.actions.key(action, targets)
+
+    def _view(self, name: str, args: tuple[str, ...]) -> None:
+        if name == "sort":
+            keys = [c.key for c in self.table.shown_columns]
+            column = args[0].lower()
+            if column not in keys:
+                close = difflib.get_close_matches(column, keys, n=1)
+                hint = f"; did you mean {close[0]}?" if close else f"; one of {', '.join(keys)}"
+                self._say(f"no column {column} at this width{hint}", warn=True)
+                return
+            desc = len(args) > 1 and args[1].lower() == "desc"
+            self.table.sort_by(column, reverse=desc)
+        elif name == "filter":
+            box = self.query_one("#filter", Input)
+            box.value = " ".join(args)
+            box.set_class(bool(box.value), "visible")
+            self.table.set_filter(box.value)
+            self._show_selected()
+        elif name == "columns":
+            shown = ", ".join(c.label for c in self.table.shown_columns)
+            self._say(f"columns at {self.app.size.width} cells: {shown} (wider shows more)")
+        elif name == "theme":
+            self._theme(args[0])
+        elif name == "layout":
+            self._layout(args[0].lower())
+        elif name == "help":
+            self.action_help()
+        elif name == "quit":
+            self.app.exit()
+
+    def _theme(self, name: str) -> None:
+        themes = list(self.app.available_themes)
+        if name not in themes:
+            close = difflib.get_close_matches(name, themes, n=1)
+            self._say(
+                f"unknown theme {name}" + (f"; did you mean {close[0]}?" if close else ""),
+                warn=True,
+            )
+            return
+        self.app.theme = name
+
+    def _layout(self, what: str) -> None:
+        state = self.layout_state
+        if what in ("below", "beside"):
+            self.set_layout(replace(state, logs=what))
+        else:
+            self.set_layout(replace(state, details=what == "details"))
