@@ -89,11 +89,16 @@ async def test_lifecycle_actions_end_in_the_state_virsh_sees(
         ("start", "running"),  # restores the saved state
         ("force_off", "shut off"),
     ]
+    # The PXE stub ignores ACPI: its reboot never happens, and is "not confirmed" (issue 10).
+    unconfirmed = {"reboot"}
     for action, expected in steps:
         op = await console.do(name, action)
-        assert op.state is OpState.SUCCEEDED, (action, op.error)
+        want = OpState.NOT_CONFIRMED if action in unconfirmed else OpState.SUCCEEDED
+        assert op.state is want, (action, op.error)
         assert virsh("domstate", name).strip() == expected, action
-    assert console.audited(name) == [(a, "succeeded") for a, _ in steps]
+    assert console.audited(name) == [
+        (a, "failed" if a in unconfirmed else "succeeded") for a, _ in steps
+    ]
     ops = [u.operation for u in console.updates if isinstance(u, OperationChanged)]
     assert [o.state for o in ops if o.id == ops[0].id] == [
         OpState.QUEUED,
