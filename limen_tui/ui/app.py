@@ -34,6 +34,7 @@ from limen_tui.store.cache import Cache
 from limen_tui.ui.action_flow import ACTION_GROUP
 from limen_tui.ui.key_hold import HoldKeysUntilFocused
 from limen_tui.ui.messages import FleetUpdated, OwnLogLine
+from limen_tui.ui.palette import LimenCommands
 from limen_tui.ui.screens.main import MainScreen
 
 log = logging.getLogger("limen_tui.ui")
@@ -61,6 +62,7 @@ class LimenApp(HoldKeysUntilFocused[Failures]):
 
     TITLE = "limen-tui"
     CSS_PATH = "limen.tcss"
+    COMMANDS = {LimenCommands}  # every action and screen, from the registry (palette.py)
     BINDINGS: ClassVar[list[BindingType]] = [
         # Not a priority binding (Textual's default is): a key the operator moved onto
         # ctrl+p in [keys] is the screen's, and wins over the palette.

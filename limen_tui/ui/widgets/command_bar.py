@@ -14,6 +14,7 @@ from textual.widgets import Static
 
 from limen_tui.ui import text as fmt
 from limen_tui.ui.command_line import Completion, History
+from limen_tui.ui.key_hold import after_typed
 from limen_tui.ui.widgets.instant_input import InstantInput
 
 Completer = Callable[[str], Completion]
@@ -21,9 +22,10 @@ Completer = Callable[[str], Completion]
 
 class CommandInput(InstantInput):
     BINDINGS: ClassVar[list[BindingType]] = [
+        # Priority, run behind the letters typed before them (key_hold.after_typed).
         Binding("tab", "complete", "Complete", show=False, priority=True),
-        Binding("up", "history(-1)", "Older", show=False),
-        Binding("down", "history(1)", "Newer", show=False),
+        Binding("up", "history(-1)", "Older", show=False, priority=True),
+        Binding("down", "history(1)", "Newer", show=False, priority=True),
     ]
 
     def __init__(self, bar: CommandBar) -> None:
@@ -36,15 +38,15 @@ class CommandInput(InstantInput):
         self.bar = bar
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "complete":
+        if action in ("complete", "history"):
             return self.screen.focused is self
         return super().check_action(action, parameters)
 
     def action_complete(self) -> None:
-        self.bar.complete()
+        after_typed(self, self.bar.complete)
 
     def action_history(self, step: int) -> None:
-        self.bar.walk_history(step)
+        after_typed(self, lambda: self.bar.walk_history(step))
 
 
 class CommandBar(Vertical):
