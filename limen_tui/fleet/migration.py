@@ -190,7 +190,10 @@ class Migration:
                 self.call_seconds = time.monotonic() - started
             if not active:
                 await self._offline_source(sconn, source_done)
-            return await self._confirmed(source_done, dest_done)
+            outcome = await self._confirmed(source_done, dest_done)
+            if active and outcome.state is OpState.SUCCEEDED and params.undefine_source:
+                await self._offline_source(sconn, None)
+            return outcome
         finally:
             for stop in unwatch:
                 stop()
@@ -255,19 +258,21 @@ class Migration:
         return self.op.finish(OpState.FAILED, error=f"{explain(exc)}; {where}")
 
     async def _offline_source(
-        self, sconn: libvirt.virConnect, done: asyncio.Future[DomainEvent]
+        self, sconn: libvirt.virConnect, done: asyncio.Future[DomainEvent] | None
     ) -> None:
-        """libvirt 9.0 sends no "undefined" for an offline move's source: ask the source."""
-        if done.done():
+        """libvirt 9.0 sends no "undefined" for the source of a move that undefines it (live
+        or offline): ask the source, and take its answer as the event (`done`: confirm it)."""
+        if done is not None and done.done():
             return
         uuid = self.uuid
         here = await self.source.call(lambda: virt.still_running(sconn, uuid))
         if here is not None and self.params.undefine_source:
             return  # still there: the confirmation times out and says so
         word = "not asked to undefine it" if here is not None else "no longer has it"
-        done.set_result(
-            DomainEvent(time.time(), self.source.key, uuid, self.op.vm, "lifecycle", word)
-        )
+        if done is not None:
+            done.set_result(
+                DomainEvent(time.time(), self.source.key, uuid, self.op.vm, "lifecycle", word)
+            )
         if here is None:
             # What libvirt's event would have said, from libvirt's answer: the row leaves the
             # source's table now, even if no tick ever saw the VM there.
