@@ -197,6 +197,7 @@ async def test_readonly_session_refuses_every_action(
         "snapshot_create": {"name": "s1"},
         "snapshot_revert": {"name": "s1"},
         "snapshot_delete": {"name": "s1"},
+        "migrate": {"dest": "elsewhere"},
     }
     attempts = [(action, needs.get(action, {})) for action in ACTIONS]
     for action, params in attempts:
