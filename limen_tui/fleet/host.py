@@ -237,7 +237,9 @@ class Host(HostReads):
         collector.adopt_rows(dict(self.book.rows))
 
     def tick_arrived(self, tick: Tick) -> None:
-        changed, removed = self.book.apply_tick(tick.started, tick.changed, tick.removed)
+        changed, removed = self.book.apply_tick(
+            tick.started, tick.changed, tick.removed, tick.present
+        )
         if self.activity is not None:
             figures = self.activity.counters(self.book.rows.values(), time.monotonic())
             made, _ = self.book.apply_tick(tick.started, figures, [])

@@ -6,7 +6,9 @@ libvirt's events (each the moment it happened). The rules:
 - `defined` adds a VM (shut off) or, with reason `renamed`, renames it;
 - `undefined` removes a VM that is not running; a running one becomes transient;
 - a transient VM that stops is gone;
-- a tick's removals remove, a tick's rows replace.
+- a tick's removals remove, a tick's rows replace;
+- a row the tick's full listing lacks is gone (a VM an event added and that vanished before
+  any tick saw it), unless an event newer than the tick's bulk call speaks for it.
 
 No thread, loop, clock or libvirt here: the caller passes the times, so the tests are exact.
 """
@@ -40,6 +42,8 @@ class RowBook:
         self.host = host
         self._rows: dict[str, DomainRow] = {}
         self._event_states: dict[str, tuple[float, PowerState]] = {}
+        self._event_at: dict[str, float] = {}
+        """When the last lifecycle event of each VM came (a tick sent before it is older)."""
 
     @property
     def rows(self) -> Mapping[str, DomainRow]:
@@ -53,9 +57,14 @@ class RowBook:
         self._rows = {r.uuid: r for r in rows}
 
     def apply_tick(
-        self, started: float, changed: Iterable[DomainRow], removed: Iterable[str]
+        self,
+        started: float,
+        changed: Iterable[DomainRow],
+        removed: Iterable[str],
+        present: frozenset[str] | None = None,
     ) -> tuple[list[DomainRow], list[RowKey]]:
-        """A tick whose bulk call was sent at `started`; returns the rows to show and remove."""
+        """A tick whose bulk call was sent at `started`; returns the rows to show and remove.
+        `present`: every domain the bulk call listed, when it listed them all."""
         shown: list[DomainRow] = []
         for row in changed:
             newer = self._event_states.get(row.uuid)
@@ -65,7 +74,11 @@ class RowBook:
             shown.append(row)
         # Events older than this tick are now reflected in it: forget them.
         self._event_states = {u: ts for u, ts in self._event_states.items() if ts[0] > started}
+        self._event_at = {u: at for u, at in self._event_at.items() if at > started}
         gone: list[RowKey] = []
+        if present is not None:
+            unlisted = [u for u in self._rows if u not in present and u not in self._event_at]
+            removed = [*removed, *unlisted]
         for uuid in removed:
             if self._rows.pop(uuid, None) is not None:
                 gone.append((self.host, uuid))
@@ -75,6 +88,7 @@ class RowBook:
         """An event that happened at `at` (same clock as the ticks' `started`)."""
         if event.kind != "lifecycle":
             return EventOutcome(None)
+        self._event_at[event.uuid] = at
         if event.state is not None:
             self._event_states[event.uuid] = (at, event.state)
         membership = event.event in ("defined", "undefined")
@@ -108,4 +122,5 @@ class RowBook:
         elif removed is not None:
             self._rows.pop(event.uuid, None)
             self._event_states.pop(event.uuid, None)
+            self._event_at.pop(event.uuid, None)
         return EventOutcome(row, removed, membership)

@@ -43,6 +43,8 @@ class Tick:
     discovery_calls: dict[str, int] = field(default_factory=dict)
     """Calls made only because the set of domains changed (flags and definitions of new VMs)."""
     seconds: float = 0.0
+    present: frozenset[str] | None = None
+    """Every domain the bulk call listed (None: not a full listing, e.g. the last known fleet)."""
 
     @property
     def call_count(self) -> int:
@@ -199,4 +201,5 @@ class DomainCollector:
             calls=CallCounter.since(before, mid),
             discovery_calls=CallCounter.since(mid, self._calls.tally()),
             seconds=time.monotonic() - started,
+            present=frozenset(rows),
         )

@@ -201,3 +201,22 @@ def test_the_last_known_fleet_is_adopted_then_replaced_by_the_first_tick() -> No
     assert set(book.rows) == {"a", "gone"}
     shown, gone = book.apply_tick(1.0, [replace(row("a"), cpu_pct=5.0)], ["gone"])
     assert shown[0].cpu_pct == 5.0 and gone == [(HOST, "gone")] and set(book.rows) == {"a"}
+
+
+def test_a_vm_an_event_added_is_gone_when_a_later_full_tick_does_not_list_it() -> None:
+    book = RowBook(HOST)
+    book.apply_tick(1.0, [row("a")], [], frozenset({"a"}))
+    book.apply_event(event("n", "defined", name="brief"), at=2.0)
+    assert "n" in book.rows
+    # The VM vanished with no event for it (a migration away, a missed event): the tick sent
+    # after the event does not list it, so it goes.
+    _shown, gone = book.apply_tick(3.0, [], [], frozenset({"a"}))
+    assert gone == [(HOST, "n")] and set(book.rows) == {"a"}
+
+
+def test_a_full_tick_sent_before_an_event_does_not_remove_what_the_event_added() -> None:
+    book = RowBook(HOST)
+    book.apply_tick(1.0, [row("a")], [], frozenset({"a"}))
+    book.apply_event(event("n", "defined", name="fresh"), at=5.0)
+    _shown, gone = book.apply_tick(4.0, [], [], frozenset({"a"}))  # its call went out at 4.0
+    assert gone == [] and "n" in book.rows
