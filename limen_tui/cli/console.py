@@ -104,12 +104,13 @@ def run_console(argv: Sequence[str]) -> int:
             end_if_unreachable=True,
             demo_activity=args.demo,  # the demo comes alive; never any other host
         )
+        app.handle_signals = True  # SIGTERM, SIGHUP: leave cleanly, the terminal restored
         apps.append(app)
         try:
             failures = app.run()
         finally:
             own_log.close()
-    code = 0
+    code = app.return_code or 0  # 128 + the signal when SIGTERM or SIGHUP ended it
     if failures:
         report_unreachable(failures)
         code = EXIT_UNREACHABLE

@@ -16,12 +16,16 @@ from limen_tui.cli.common import (
     chosen_uris,
     report_unreachable,
 )
+from limen_tui.config.bounds import CONSOLE_BOUNDS, Bounds, check_number
 from limen_tui.logs.clean import escape_controls
 from limen_tui.model import DomainRow, human_bytes
 from limen_tui.virt.calls import CallCounter
 from limen_tui.virt.collector import DomainCollector
 from limen_tui.virt.connection import ConnectError, close_quietly, open_connection, read_facts
 from limen_tui.virt.eventloop import ensure_event_loop
+
+LIST_INTERVAL = Bounds(0.0, 3600, "seconds")
+"""0: one reading, no rates; NaN and infinity are refused as everywhere (config/bounds.py)."""
 
 
 def list_parser() -> argparse.ArgumentParser:
@@ -113,9 +117,14 @@ def format_table(rows: list[DomainRow]) -> str:
 
 def run_list(argv: Sequence[str]) -> int:
     args = list_parser().parse_args(argv)
-    if args.interval < 0:
-        print("limen-tui list: --interval cannot be negative", file=sys.stderr)
-        return EXIT_UNREACHABLE
+    for option, value, bounds in (
+        ("--interval", args.interval, LIST_INTERVAL),
+        ("--timeout", args.timeout, CONSOLE_BOUNDS["connect_timeout"]),
+    ):
+        reason = None if value is None else check_number(value, bounds)
+        if reason is not None:
+            print(f"limen-tui list: {option}: {reason}", file=sys.stderr)
+            return EXIT_UNREACHABLE
     if args.timeout is None:
         args.timeout = DEFAULTS.connect_timeout
     ensure_event_loop()

@@ -6,12 +6,28 @@ Each is imported only when used (no import circle is dodged here): `limen-tui li
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Sequence
 
+EXIT_PIPE_CLOSED = 141
+"""128 + SIGPIPE: what `ls | head` reports for `ls`, so a pipefail script can tell."""
+
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        code = _dispatch(list(sys.argv[1:] if argv is None else argv))
+        sys.stdout.flush()  # here, not at exit: a reader that left (| head) is seen now
+        return code
+    except BrokenPipeError:
+        # The reader has what it wanted; say nothing, and keep Python's exit flush quiet.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        return EXIT_PIPE_CLOSED
+
+
+def _dispatch(args: list[str]) -> int:
     try:
         if args[:1] == ["list"]:
             from limen_tui.cli.list import run_list

@@ -3,7 +3,9 @@ updates to it, and is the one place that hears of a worker that failed."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import signal
 from collections.abc import Callable
 from typing import Any, ClassVar
 
@@ -67,6 +69,9 @@ class LimenApp(HoldKeysUntilFocused[Failures]):
         # Not a priority binding (Textual's default is): a key the operator moved onto
         # ctrl+p in [keys] is the screen's, and wins over the palette.
         Binding("ctrl+p", "command_palette", "palette", show=False, id="command_palette"),
+        # Ctrl+C quits (cleanly: the fleet stops, the audit log is flushed), as operators expect;
+        # not on a screen that hands every key on (the serial console gives it to the guest).
+        Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
     ]
 
     def __init__(
@@ -91,6 +96,9 @@ class LimenApp(HoldKeysUntilFocused[Failures]):
         self.own_log = own_log
         self.cache = cache
         self._main: MainScreen | None = None
+        self.handle_signals = False
+        """SIGTERM and SIGHUP end the console cleanly, the terminal restored (the command
+        line sets it; tests running the app in their own loop do not)."""
 
     @property
     def main(self) -> MainScreen:
@@ -112,7 +120,14 @@ class LimenApp(HoldKeysUntilFocused[Failures]):
     def get_default_screen(self) -> MainScreen:
         return self.main
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return not (action == "quit" and getattr(self.screen, "TAKES_EVERY_KEY", False))
+
     def on_mount(self) -> None:
+        if self.handle_signals:
+            loop = asyncio.get_running_loop()
+            for signum in (signal.SIGTERM, signal.SIGHUP):
+                loop.add_signal_handler(signum, self._signalled, signum)
         if self.keymap:
             self.set_keymap(self.keymap)
         if self.cache is not None:
@@ -124,6 +139,10 @@ class LimenApp(HoldKeysUntilFocused[Failures]):
                     severity="warning",
                     markup=False,
                 )
+
+    def _signalled(self, signum: int) -> None:
+        log.warning("%s: leaving the console", signal.Signals(signum).name)
+        self.exit(return_code=128 + signum)
 
     def _start_fleet(self) -> None:
         if self.fleet is not None:

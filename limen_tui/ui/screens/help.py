@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.table import Table
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -22,22 +23,25 @@ class HelpScreen(ModalScreen[None]):
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
     HelpScreen > VerticalScroll {
-        width: 72; max-width: 95%; height: auto; max-height: 90%;
+        width: 90; max-width: 98%; height: auto; max-height: 95%;
         border: round $accent; background: $surface; padding: 0 1;
     }
+    HelpScreen .group { margin-top: 1; }
     """
 
-    def __init__(self, bindings: list[tuple[str, str]]) -> None:
+    def __init__(self, groups: list[tuple[str, list[tuple[str, str]]]]) -> None:
         super().__init__()
-        self._keys = bindings
+        self.groups = groups
 
     def compose(self) -> ComposeResult:
-        table = Table.grid(padding=(0, 2))
-        table.add_column(style="bold cyan", no_wrap=True)
-        table.add_column()
-        for keys, description in self._keys:
-            table.add_row(keys, description)
         with VerticalScroll() as scroll:
-            scroll.border_title = "limen-tui keys"
-            yield Static(table)
+            scroll.border_title = "limen-tui keys · Esc closes · ↑↓ scroll"
+            for title, keys in self.groups:
+                table = Table.grid(padding=(0, 2))
+                table.add_column(style="bold cyan", no_wrap=True, min_width=10)
+                table.add_column()
+                for key, description in keys:
+                    table.add_row(Text(key), Text(description))
+                yield Static(Text(title, style="bold underline"), classes="group")
+                yield Static(table)
             yield Static("\n" + FILTER_HELP, markup=False)

@@ -17,34 +17,53 @@ from textual.screen import Screen
 from limen_tui.fleet.errors import SerialConsoleInUse, explain
 from limen_tui.fleet.fleet import Fleet
 from limen_tui.fleet.host import Host
+from limen_tui.fleet.registry import ACTIONS, OTHER_KEYS
 from limen_tui.model import DomainRow
 from limen_tui.store.cache import Cache
 from limen_tui.ui import text as fmt
+from limen_tui.ui.command_line import help_lines
+from limen_tui.ui.keys import key_label
 from limen_tui.ui.screens.confirm import ConfirmScreen
 from limen_tui.ui.screens.diagnostics import DiagnosticsScreen
 from limen_tui.ui.screens.hosts import HostsScreen
 from limen_tui.ui.screens.serial_console import SerialConsoleScreen
 from limen_tui.ui.screens.snapshots import RunAction, SnapshotScreen
 from limen_tui.ui.screens.vm_screen import VmScreen
+from limen_tui.ui.widgets.log_pane import LogPane
 
 MORE_KEYS = [
-    ("↑ ↓ PgUp PgDn", "Move in the table"),
-    ("Tab", "Next pane"),
+    ("↑ ↓ PgUp PgDn Home End", "Move in the table"),
+    ("Tab", "Next pane (details, logs: they scroll)"),
     ("click a header", "Sort by that column"),
 ]
 
+HelpGroups = list[tuple[str, list[tuple[str, str]]]]
+"""(screen or pane, [(keys as the operator reads them, what they do)])."""
 
-def help_keys(bindings: list[BindingType], keymap: dict[str, str]) -> list[tuple[str, str]]:
-    """Every key of the screen as the operator has it now (remapped keys included)."""
-    keys = [
-        (
-            keymap.get(b.id, b.key_display or b.key) if b.id else b.key_display or b.key,
-            b.description or b.action,
-        )
-        for b in bindings
-        if isinstance(b, Binding)
+
+def help_keys(bindings: list[BindingType], keymap: dict[str, str]) -> HelpGroups:
+    """Every key, grouped by where it works, as the operator has them now (remapped keys
+    included), read from the registry's bindings so the list never goes stale."""
+
+    def rows(of: list[BindingType], remap: dict[str, str]) -> list[tuple[str, str]]:
+        return [
+            (key_label(remap.get(b.id, b.key) if b.id else b.key), b.description or b.action)
+            for b in of
+            if isinstance(b, Binding) and b.description
+        ]
+
+    vm_ids = set(ACTIONS) | {c.id for c in OTHER_KEYS}
+    on_vms = rows([b for b in bindings if isinstance(b, Binding) and b.id in vm_ids], keymap)
+    screen = rows([b for b in bindings if isinstance(b, Binding) and b.id not in vm_ids], keymap)
+    return [
+        ("Main screen", screen + MORE_KEYS),
+        ("On the selected or marked VMs (the table has the focus)", on_vms),
+        ("A log pane (it has the focus)", rows(LogPane.BINDINGS, {})),
+        ("VM screen (f)", rows(VmScreen.BINDINGS, {})),
+        ("Snapshots (x)", rows(SnapshotScreen.BINDINGS, {})),
+        ("Serial console (c)", [("Ctrl+]", "Detach"), ("any other key", "To the guest")]),
+        ("Command line (:)", help_lines()),
     ]
-    return keys + MORE_KEYS
 
 
 def hosts(screen: Screen[Any], fleet: Fleet | None, chosen: Callable[[str], None]) -> None:

@@ -23,10 +23,12 @@ REPAINT_SECONDS = 0.05
 class SerialConsoleScreen(Screen[None]):
     """Attached to one VM's serial console; only one writer: a busy console offers take-over."""
 
+    TAKES_EVERY_KEY = True
+    """Ctrl+C and Ctrl+Q are the guest's here (the app does not quit on them)."""
     DEFAULT_CSS = """
     SerialConsoleScreen { background: black; }
+    SerialConsoleScreen #bar { height: 1; dock: top; background: $primary-background; }
     SerialConsoleScreen #term { height: 1fr; color: white; background: black; }
-    SerialConsoleScreen #bar { height: 1; background: $primary-background; }
     """
 
     def __init__(self, row: DomainRow, host: Host, *, force: bool = False) -> None:
@@ -40,16 +42,27 @@ class SerialConsoleScreen(Screen[None]):
         self._repaint_all = True
 
     def compose(self) -> ComposeResult:
+        # The title line is its own widget, docked on top: what the guest writes never
+        # scrolls it away nor paints over it.
+        yield Static(self.title_line("attaching…"), id="bar", markup=False)
         yield Static(id="term", markup=False)
-        yield Static(id="bar", markup=False)
+
+    def title_line(self, state: str) -> Text:
+        bar = Text(" Serial console of ", no_wrap=True, overflow="ellipsis", end="")
+        bar.append_text(fmt.literal(self.row.name, "bold"))
+        bar.append(" on ").append_text(fmt.literal(self.row.host, "bold"))
+        bar.append(" · ")
+        bar.append("Ctrl+] detaches", style="bold reverse")
+        readonly = self.host.settings.readonly
+        bar.append(" · ")
+        bar.append("read-only" if readonly else "keys go to the guest", style="bold")
+        bar.append(f" · {state}")
+        return bar
 
     def _bar(self, text: str) -> None:
         if not self.is_mounted:
             return
-        bar = Text(f" {fmt.printable(self.row.name)} on {fmt.printable(self.row.host)} · ")
-        bar.append(text)
-        bar.append(" · Ctrl+] detaches", style="bold")
-        self.query_one("#bar", Static).update(bar)
+        self.query_one("#bar", Static).update(self.title_line(text))
 
     async def attach(self) -> None:
         """Attach before the screen is shown (the blocking part runs in the host's workers).
@@ -79,8 +92,11 @@ class SerialConsoleScreen(Screen[None]):
         if not self.terminal.take_dirty() and not self._repaint_all:
             return
         self._repaint_all = False
-        lines = Text("\n", end="").join(Text(line, end="") for line in self.terminal.lines())
-        self.query_one("#term", Static).update(lines)
+        term = self.query_one("#term", Static)
+        rows = self.terminal.lines()
+        if 0 < term.size.height < len(rows):
+            rows = rows[-term.size.height :]  # under the title line: keep the cursor's rows
+        term.update(Text("\n", end="").join(Text(line, end="") for line in rows))
 
     async def on_key(self, event: events.Key) -> None:
         event.stop()
