@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
+
+from limen_tui.virt.ssh_transport import ssh_config_of
 
 RUN_DIR = Path("/run/libvirt")
 DEFAULT_PORTS = {"tcp": 16509, "tls": 16514, "ssh": 22, "libssh": 22, "libssh2": 22}
@@ -74,16 +75,8 @@ def resolve_ssh(probe: Probe) -> Probe:
     """The address OpenSSH would really dial (~/.ssh/config's HostName and Port). Blocking."""
     if not isinstance(probe, TcpProbe) or not probe.banner:
         return probe
-    with contextlib.suppress(OSError, subprocess.SubprocessError, ValueError):
-        out = subprocess.run(
-            ["ssh", "-G", "-p", str(probe.port), probe.host],
-            capture_output=True,
-            text=True,
-            timeout=5,
-            stdin=subprocess.DEVNULL,
-            check=False,
-        ).stdout
-        seen = dict(line.partition(" ")[::2] for line in out.splitlines())
+    seen = ssh_config_of(probe.host, probe.port)
+    with contextlib.suppress(ValueError):
         return TcpProbe(seen.get("hostname", probe.host), int(seen.get("port", probe.port)), True)
     return probe
 

@@ -155,22 +155,26 @@ def key_refusal(uri: str, message: str, known_hosts: Path | None = None) -> KeyR
     return KeyRefusal(dest.host, dest.port, known, offered, changed, known.is_file())
 
 
-def _openssh_known_hosts(dest: SshDestination) -> Path:
-    """The file OpenSSH itself would add the key to (`ssh -G`: ~/.ssh/config applied)."""
+def ssh_config_of(host: str, port: int) -> dict[str, str]:
+    """What OpenSSH would use for `host` (`ssh -G`: ~/.ssh/config applied); {} when it cannot
+    say. Blocking."""
     with contextlib.suppress(OSError, subprocess.SubprocessError):
         out = subprocess.run(
-            ["ssh", "-G", "-p", str(dest.port), dest.host],
+            ["ssh", "-G", "-p", str(port), host],
             capture_output=True,
             text=True,
             timeout=5,
             stdin=subprocess.DEVNULL,
             check=False,
         ).stdout
-        for line in out.splitlines():
-            key, _, value = line.partition(" ")
-            if key == "userknownhostsfile" and value.split():
-                return Path(value.split()[0]).expanduser()
-    return Path("~/.ssh/known_hosts").expanduser()
+        return dict(line.partition(" ")[::2] for line in out.splitlines())
+    return {}
+
+
+def _openssh_known_hosts(dest: SshDestination) -> Path:
+    """The file OpenSSH itself would add the key to."""
+    files = ssh_config_of(dest.host, dest.port).get("userknownhostsfile", "").split()
+    return Path(files[0] if files else "~/.ssh/known_hosts").expanduser()
 
 
 def _scan_fingerprint(dest: SshDestination, kind: str) -> str:
