@@ -52,3 +52,47 @@ def save(state: UiState, path: Path | None = None) -> None:
         os.replace(tmp, target)
     except OSError:
         pass
+
+
+NARROW_BELOW = 110
+"""Columns under which the logs cannot sit beside the table (the table would not fit)."""
+SHORT_BELOW = 18
+"""Rows under which the bottom panes are left out: the table keeps the screen."""
+
+
+@dataclass(frozen=True, slots=True)
+class Grid:
+    """The main screen's body as a grid: what the saved choice becomes at this size."""
+
+    columns: tuple[str, ...]
+    rows: tuple[str, ...]
+    table_span: tuple[int, int]
+    """(columns, rows) the table spans."""
+    details: bool
+    details_rows: int
+    logs: bool
+    note: str = ""
+    """Why the choice could not be followed at this size ("" when it was)."""
+
+
+def fit(state: UiState, width: int, height: int) -> Grid:
+    """Every pane the operator chose, where it fits; the table is never hidden, and a choice
+    the terminal is too small for falls back to one that fits (and says why)."""
+    if height < SHORT_BELOW:
+        note = f"{height} rows: only the table fits (details and logs need {SHORT_BELOW})"
+        return Grid(("1fr",), ("1fr",), (1, 1), False, 1, False, note)
+    note = ""
+    beside = state.logs == "beside"
+    if beside and width < NARROW_BELOW:
+        note = f"logs beside the table need {NARROW_BELOW} columns; this terminal has {width}"
+        beside = False
+    if beside:
+        if state.details:
+            return Grid(("1fr", "60"), ("1fr", "1fr"), (1, 2), True, 1, True, note)
+        return Grid(("1fr", "60"), ("1fr",), (1, 1), False, 1, True, note)
+    bottom = "8" if width < NARROW_BELOW else "10"
+    if not state.details:
+        return Grid(("1fr",), ("1fr", bottom), (1, 1), False, 1, True, note)
+    if width < NARROW_BELOW:  # details and logs share the bottom row
+        return Grid(("1fr", "1fr"), ("1fr", bottom), (2, 1), True, 1, True, note)
+    return Grid(("1fr", "44"), ("1fr", bottom), (1, 1), True, 2, True, note)

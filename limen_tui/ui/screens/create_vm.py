@@ -11,7 +11,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Checkbox, Input, Select, Static
+from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
 from limen_tui.fleet.errors import explain
 from limen_tui.fleet.host import Host
@@ -20,6 +20,13 @@ from limen_tui.ui import text as fmt
 from limen_tui.ui.worker_failures import WorkerFailuresToApp
 
 NO_NIC = "(no network)"
+FIELDS = (
+    ("name", "Name", ""),
+    ("vcpus", "vCPUs", "1"),
+    ("memory", "Memory (MiB)", "1024"),
+    ("disk", "Disk (GiB)", "10"),
+    ("iso", "Boot ISO: a volume path (optional)", ""),
+)
 
 
 def _number(value: str, what: str, *, whole: bool) -> tuple[float | None, str | None]:
@@ -35,15 +42,19 @@ def _number(value: str, what: str, *, whole: bool) -> tuple[float | None, str | 
 class CreateVmScreen(WorkerFailuresToApp, ModalScreen[tuple[VmSpec, bool] | None]):
     """Returns the checked spec and whether to start it; the caller runs the transaction."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "dismiss(None)", "Cancel")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "dismiss(None)", "Cancel"),
+        Binding("ctrl+s", "create", "Create", priority=True),
+    ]
     AUTO_FOCUS = "#name"
     DEFAULT_CSS = """
     CreateVmScreen { align: center middle; }
-    CreateVmScreen > VerticalScroll { width: 70; max-width: 98%; height: auto; max-height: 95%;
+    CreateVmScreen > VerticalScroll { width: 70; max-width: 98%; height: auto; max-height: 98%;
         border: thick $accent; background: $surface; padding: 0 1; }
-    CreateVmScreen Input, CreateVmScreen Select { margin-bottom: 0; }
+    CreateVmScreen Label { margin-top: 1; color: $text-muted; }
     CreateVmScreen #problems { color: $error; height: auto; }
-    CreateVmScreen Horizontal { height: auto; }
+    CreateVmScreen Horizontal { height: auto; margin-top: 1; }
+    CreateVmScreen #hint { color: $text-muted; height: auto; }
     """
 
     def __init__(self, host: Host) -> None:
@@ -51,26 +62,35 @@ class CreateVmScreen(WorkerFailuresToApp, ModalScreen[tuple[VmSpec, bool] | None
         self.host = host
 
     def compose(self) -> ComposeResult:
+        # One labelled field a line: every field stays visible and named once it is filled.
         with VerticalScroll() as box:
             box.border_title = Text("New VM on ").append_text(fmt.literal(self.host.key))
-            yield Input(placeholder="name", id="name")
-            with Horizontal():
-                yield Input("1", placeholder="vCPUs", id="vcpus")
-                yield Input("1024", placeholder="memory MiB", id="memory")
-                yield Input("10", placeholder="disk GiB", id="disk")
+            box.border_subtitle = "Tab/Enter: next field · Ctrl+S: create · Esc: cancel"
+            for wid, label, value in FIELDS[:4]:
+                yield Label(label)
+                yield Input(value, id=wid)
+            yield Label("Storage pool")
             yield Select[str]([], prompt="storage pool", id="pool")
+            yield Label("Network")
             yield Select[str]([], prompt="network", id="network")
-            yield Input(placeholder="boot ISO: a volume path (optional)", id="iso")
+            wid, label, value = FIELDS[4]
+            yield Label(label)
+            yield Input(value, id=wid)
             with Horizontal():
                 yield Checkbox("Serial console", True, id="serial")
                 yield Checkbox("Start it", False, id="start")
             yield Static("", id="problems")
             with Horizontal():
-                yield Button("Create", variant="primary", id="create")
-                yield Button("Cancel", id="cancel")
+                yield Button("Create (Ctrl+S)", variant="primary", id="create")
+                yield Button("Cancel (Esc)", id="cancel")
+
+    @on(Input.Submitted)
+    def _next_field(self, event: Input.Submitted) -> None:
+        """Enter in a field goes to the next one: it never creates anything."""
+        event.stop()
+        self.focus_next()
 
     def on_mount(self) -> None:
-        self.query_one("#name", Input).focus()
         self._load_choices()
 
     @work(exclusive=True, group="create-choices", exit_on_error=False)
@@ -119,8 +139,10 @@ class CreateVmScreen(WorkerFailuresToApp, ModalScreen[tuple[VmSpec, bool] | None
     def _cancel(self) -> None:
         self.dismiss(None)
 
+    def action_create(self) -> None:
+        self._create()
+
     @on(Button.Pressed, "#create")
-    @on(Input.Submitted)
     def _create(self) -> None:
         spec, problems = self._spec()
         if spec is None:

@@ -52,7 +52,7 @@ from limen_tui.ui.widgets.operations import OperationsPane
 from limen_tui.ui.widgets.vm_table import VmTable
 from limen_tui.ui.worker_failures import WorkerFailuresToApp
 
-NARROW_BELOW = 110
+NARROW_BELOW = saved_layout.NARROW_BELOW
 
 
 class MainScreen(WorkerFailuresToApp, MainCommands):
@@ -154,6 +154,12 @@ class MainScreen(WorkerFailuresToApp, MainCommands):
 
     def on_resize(self, event: Resize) -> None:
         self.set_class(event.size.width < NARROW_BELOW, "narrow")
+        self._apply_layout()
+
+    def on_screen_resume(self) -> None:
+        # A resize while a dialog was on top reached only the dialog: fit the layout again.
+        self.set_class(self.app.size.width < NARROW_BELOW, "narrow")
+        self._apply_layout()
 
     @property
     def showing(self) -> bool:

@@ -48,6 +48,7 @@ class MainKeys(Screen[None]):
     cache: Cache | None
     readonly: bool
     layout_state: saved_layout.UiState
+    _layout_note = ""
 
     def _show_selected(self, *, refetch: bool = False) -> None:
         """Show the selected VM in the details (MainScreen does)."""
@@ -126,10 +127,6 @@ class MainKeys(Screen[None]):
         place = "beside" if self.layout_state.logs == "below" else "below"
         self.set_layout(replace(self.layout_state, logs=place))
 
-    def set_layout(self, state: saved_layout.UiState) -> None:
-        """The operator's choice, when the terminal has room for it; otherwise say why."""
-        self._remember(state)
-
     def action_toggle_maximize(self) -> None:
         if self.maximized is not None:
             self.minimize()
@@ -140,10 +137,39 @@ class MainKeys(Screen[None]):
         self.set_focus(self.table)
 
     def _apply_layout(self) -> None:
+        """The saved choice, fitted to the terminal's size now (at start, on every resize,
+        and when a dialog that was on top during a resize closes)."""
         state = self.layout_state
-        self.set_class(not state.details, "no-details")
-        self.set_class(state.logs == "beside", "logs-beside")
+        size = self.app.size
+        grid = saved_layout.fit(state, size.width, size.height)
+        body = self.query_one("#body")
+        body.styles.grid_size_columns = len(grid.columns)
+        body.styles.grid_size_rows = len(grid.rows)
+        body.styles.grid_columns = " ".join(grid.columns)
+        body.styles.grid_rows = " ".join(grid.rows)
+        left = self.query_one("#left")
+        left.styles.column_span, left.styles.row_span = grid.table_span
+        details = self.query_one("#details")
+        details.display = grid.details
+        details.styles.row_span = grid.details_rows
+        self.query_one("#logs", TabbedContent).display = grid.logs
+        self.set_class(not grid.details, "no-details")
+        self.set_class(grid.logs and grid.columns == ("1fr", "60"), "logs-beside")
         self.query_one("#logs", TabbedContent).active = f"{state.log_tab}-tab"
+        if grid.note and grid.note != self._layout_note:
+            self.notify(grid.note, severity="warning", markup=False)
+        self._layout_note = grid.note
+
+    def set_layout(self, state: saved_layout.UiState) -> None:
+        """The operator's choice, when the terminal has room for it; otherwise say why and
+        keep the layout as it is (nothing is remembered that cannot be shown)."""
+        size = self.app.size
+        grid = saved_layout.fit(state, size.width, size.height)
+        if grid.note and state != self.layout_state:
+            self.notify(grid.note, severity="warning", markup=False)
+            if state.logs != self.layout_state.logs:
+                return  # refused: logs beside need a wider terminal
+        self._remember(state)
 
     def _remember(self, state: saved_layout.UiState) -> None:
         self.layout_state = state

@@ -6,6 +6,8 @@ from urllib.parse import urlsplit
 
 from rich.table import Table
 from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from limen_tui.model import DomainRow
@@ -89,16 +91,21 @@ def details_table(
     return grid
 
 
-class DetailsPanel(Static):
-    """The selected VM's details; the table tells it what to show."""
+class DetailsPanel(VerticalScroll):
+    """The selected VM's details; the table tells it what to show. Focusable (Tab) and
+    scrollable, for what is below the fold at 80x24; `f` shows it all on the VM screen."""
 
     def __init__(self, *, id: str | None = None) -> None:
-        super().__init__("No VM selected", id=id)
+        super().__init__(id=id)
+        self.body = Static("No VM selected")
         self.row: DomainRow | None = None
         self.devices: Devices | None = None
         self.cpu_history: list[float] = []
         self.uri = ""
         """The host's libvirt URI: where an ssh tunnel to its VNC/SPICE ports would go."""
+
+    def compose(self) -> ComposeResult:
+        yield self.body
 
     def show(self, row: DomainRow | None) -> None:
         if row == self.row:
@@ -119,7 +126,7 @@ class DetailsPanel(Static):
 
     def _render_row(self) -> None:
         row = self.row
-        self.update(
+        self.body.update(
             details_table(row, self.devices, self.cpu_history, self.uri)
             if row is not None
             else "No VM selected"
