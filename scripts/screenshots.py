@@ -1,32 +1,46 @@
-"""Write SVG screenshots of the demo console to screenshots/ (80x24 and 120x40)."""
+"""Write SVG screenshots of every screen of the demo console to screenshots/.
+
+Every screen at 120x40 (screenshots/<screen>-120x40.svg) and the main screen at 80x24, drawn
+from the same scenes as the snapshot tests (tests/ui/scenes.py: one real tick of the demo,
+pollers off, the clock pinned), so the pictures in the README are the ones the tests check.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
+import tempfile
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.ui.helpers import inject, injected_app  # noqa: E402
+from tests.ui.helpers import injected_app  # noqa: E402
+from tests.ui.scenes import SCENES, Scene  # noqa: E402
 
 
-async def shoot(size: tuple[int, int]) -> str:
+async def shoot(scene: Scene, size: tuple[int, int]) -> str:
     app = injected_app()
     async with app.run_test(size=size) as pilot:
-        await inject(app)
-        await pilot.pause()
+        await scene(pilot)
+        await pilot.pause(0.2)
         return app.export_screenshot(title="limen-tui --demo")
 
 
 def main() -> None:
+    os.environ["TZ"] = "UTC"
+    time.tzset()
     folder = ROOT / "screenshots"
     folder.mkdir(exist_ok=True)
-    for w, h in ((80, 24), (120, 40)):
-        path = folder / f"demo-{w}x{h}.svg"
-        path.write_text(asyncio.run(shoot((w, h))))
-        print(path.relative_to(ROOT))
+    shots = [(name, (120, 40)) for name in SCENES] + [("main", (80, 24))]
+    with tempfile.TemporaryDirectory() as state:  # the operator's saved layout stays out
+        os.environ["XDG_STATE_HOME"] = state
+        for name, (w, h) in shots:
+            path = folder / f"{name}-{w}x{h}.svg"
+            path.write_text(asyncio.run(shoot(SCENES[name], (w, h))), encoding="utf-8")
+            print(path.relative_to(ROOT))
 
 
 if __name__ == "__main__":

@@ -125,3 +125,26 @@ async def _hosts_screen(pilot: Pilot[None]) -> None:
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)])
 def test_hosts_and_health_screen(snap_compare: Any, size: tuple[int, int]) -> None:
     assert snap_compare(injected_app(), terminal_size=size, run_before=_hosts_screen)
+
+
+SIZES = [(80, 24), (120, 40)]
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x40"])
+@pytest.mark.parametrize(
+    "scene",
+    [
+        "vm-screen",
+        "serial-console",
+        "snapshots",
+        "create",
+        "command-line",
+        "help",
+        "bulk-confirmation",
+        "action-menu",
+    ],
+)
+def test_every_screen(snap_compare: Any, scene: str, size: tuple[int, int]) -> None:
+    from .scenes import SCENES
+
+    assert snap_compare(injected_app(), terminal_size=size, run_before=SCENES[scene])

@@ -52,6 +52,7 @@ class CreateVmScreen(WorkerFailuresToApp, ModalScreen[tuple[VmSpec, bool] | None
     CreateVmScreen > VerticalScroll { width: 70; max-width: 98%; height: auto; max-height: 98%;
         border: thick $accent; background: $surface; padding: 0 1; }
     CreateVmScreen Label { margin-top: 1; color: $text-muted; }
+    CreateVmScreen Input, CreateVmScreen Select { background: $boost; }
     CreateVmScreen #problems { color: $error; height: auto; }
     CreateVmScreen Horizontal { height: auto; margin-top: 1; }
     CreateVmScreen #hint { color: $text-muted; height: auto; }
@@ -68,14 +69,14 @@ class CreateVmScreen(WorkerFailuresToApp, ModalScreen[tuple[VmSpec, bool] | None
             box.border_subtitle = "Tab/Enter: next field · Ctrl+S: create · Esc: cancel"
             for wid, label, value in FIELDS[:4]:
                 yield Label(label)
-                yield Input(value, id=wid)
+                yield Input(value, id=wid, compact=True)
             yield Label("Storage pool")
-            yield Select[str]([], prompt="storage pool", id="pool")
+            yield Select[str]([], prompt="storage pool", id="pool", compact=True)
             yield Label("Network")
-            yield Select[str]([], prompt="network", id="network")
+            yield Select[str]([], prompt="network", id="network", compact=True)
             wid, label, value = FIELDS[4]
             yield Label(label)
-            yield Input(value, id=wid)
+            yield Input(value, id=wid, compact=True)
             with Horizontal():
                 yield Checkbox("Serial console", True, id="serial")
                 yield Checkbox("Start it", False, id="start")
