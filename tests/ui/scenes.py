@@ -81,9 +81,9 @@ class SceneHost:
         async def new_vm_choices() -> NewVmChoices:
             return NewVmChoices(["default", "fast-ssd"], ["default"])
 
-        host.devices = devices  # type: ignore[method-assign]
-        host.cpu_history = cpu_history  # type: ignore[method-assign]
-        host.snapshot_tree = snapshot_tree  # type: ignore[method-assign]
+        host.devices = devices  # type: ignore[method-assign,assignment]
+        host.cpu_history = cpu_history  # type: ignore[method-assign,assignment]
+        host.snapshot_tree = snapshot_tree  # type: ignore[method-assign,assignment]
         host.new_vm_choices = new_vm_choices  # type: ignore[method-assign]
         return host
 
