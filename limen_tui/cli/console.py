@@ -23,7 +23,6 @@ from limen_tui.cli.common import (
 from limen_tui.cli.factory import make_app
 from limen_tui.config import file as config_file
 from limen_tui.config.bounds import CONSOLE_BOUNDS, check_number
-from limen_tui.fleet.workers import STORE
 from limen_tui.logs.own_log import setup_own_logging
 from limen_tui.store.audit import AuditLog
 from limen_tui.store.cache import Cache
@@ -123,7 +122,6 @@ def leave_stuck_calls(code: int, grace: float = 2.0) -> None:
     answered) would keep the process from exiting: Python joins its worker threads. The
     console is done and every file is closed, so end the process rather than hang the
     operator's terminal; nothing is abandoned while the console runs."""
-    STORE.shutdown(wait=True)  # its writes are done (Fleet.stop waited); let its thread go
     deadline = time.monotonic() + grace
     for thread in threading.enumerate():
         if thread is not threading.main_thread() and not thread.daemon:

@@ -23,7 +23,7 @@ from limen_tui.fleet.migration import Migration
 from limen_tui.fleet.migration_checks import DEFAULT_RESERVE
 from limen_tui.fleet.operations import AuditSink, BatchSummary, Operation, OpState, next_batch_id
 from limen_tui.fleet.updates import BatchFinished, FleetUpdate, Publish
-from limen_tui.fleet.workers import store_settled
+from limen_tui.fleet.workers import StoreThread
 from limen_tui.hosts.monitor import HealthSettings
 from limen_tui.hosts.ssh import SshLink, SshSettings, SshTarget
 from limen_tui.model import DomainRow, LinkState
@@ -83,6 +83,8 @@ class Fleet:
         self._publish: Publish = publish or _drop
         self.cache = cache
         self.hosts: dict[str, Host] = {}
+        self.store = StoreThread()
+        """The one thread of this fleet's SQLite file (cache, history, audit)."""
         self.migrations: dict[int, Migration] = {}
         """Migrations under way, by operation id (the migration view reads them)."""
         health_settings = health or HealthSettings()
@@ -106,6 +108,7 @@ class Fleet:
                 ssh=link,
                 health=health_settings if plan.health else None,
                 activity=plan.activity and plan.demo,
+                store=self.store,
             )
 
     def _forward(self, update: FleetUpdate) -> None:
@@ -134,7 +137,8 @@ class Fleet:
 
     async def stop(self) -> None:
         await asyncio.gather(*(h.stop() for h in self.hosts.values()))
-        await store_settled()  # the last samples and invalidations land before the file closes
+        await self.store.settled()  # the last samples and invalidations land before the file closes
+        self.store.shutdown()
 
     async def perform(
         self,

@@ -43,7 +43,7 @@ from limen_tui.fleet.updates import (
     Publish,
 )
 from limen_tui.fleet.vm_changes import clone_operation, create_operation
-from limen_tui.fleet.workers import HostWorkers
+from limen_tui.fleet.workers import HostWorkers, StoreThread
 from limen_tui.hosts.monitor import HealthMonitor, HealthSettings
 from limen_tui.hosts.ssh import SshLink
 from limen_tui.model import DomainEvent, DomainRow, HostFacts, HostStatus, LinkState
@@ -87,6 +87,7 @@ class Host(HostReads):
         ssh: SshLink | None = None,
         health: HealthSettings | None = None,
         activity: bool = False,
+        store: StoreThread | None = None,
     ) -> None:
         """`health`: sample this host's health with these settings (here with psutil when
         `local`, else over `ssh`); None samples nothing.
@@ -106,7 +107,8 @@ class Host(HostReads):
         """Outgoing migrations: each call blocks for the whole transfer, off the host's pool."""
         self._watchers: list[Callable[[DomainEvent], None]] = []
         self.book = RowBook(self.key)
-        self.store = HostStore(self.key, cache, history)
+        self._own_store = store is None
+        self.store = HostStore(self.key, cache, history, store)
         self.link = LibvirtLink(
             self.key,
             uri,
@@ -202,6 +204,9 @@ class Host(HostReads):
         if self.ssh is not None:
             await self.ssh.stop()
         self.workers.shutdown()
+        if self._own_store:  # a host of its own (tests); a fleet's host shares the fleet's
+            await self.store.thread.settled()
+            self.store.thread.shutdown()
         self.migration_workers.shutdown()
 
     @property

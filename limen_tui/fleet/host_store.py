@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from limen_tui.fleet.last_known import facts_from_json, facts_to_json, rows_from_json, rows_to_json
-from limen_tui.fleet.workers import on_store, store_later
+from limen_tui.fleet.workers import StoreThread
 from limen_tui.model import DomainRow, HostFacts
 from limen_tui.store.cache import Cache
 from limen_tui.store.history import MetricHistory
@@ -33,8 +33,15 @@ class LastKnown:
 
 
 class HostStore:
-    def __init__(self, key: str, cache: Cache | None, history: MetricHistory | None) -> None:
+    def __init__(
+        self,
+        key: str,
+        cache: Cache | None,
+        history: MetricHistory | None,
+        thread: StoreThread | None = None,
+    ) -> None:
         self.key = key
+        self.thread = thread or StoreThread()
         self.cache = cache
         self.history = history
         self._saved_at = 0.0
@@ -60,7 +67,7 @@ class HostStore:
             )
 
         try:
-            return await on_store(read, 5.0)
+            return await self.thread.run(read, 5.0)
         except Exception as exc:  # the cache is a convenience; the host is the truth
             log.info("%s: no last known fleet: %s", key, exc)
             return None
@@ -85,13 +92,13 @@ class HostStore:
         if self.cache is None or (not force and now - self._saved_at < SAVE_EVERY_S):
             return
         self._saved_at = now
-        store_later(self._writer(rows, facts))
+        self.thread.later(self._writer(rows, facts))
 
     async def save_now(self, rows: Sequence[DomainRow], facts: HostFacts | None) -> None:
         if self.cache is None or not self.saved_once:
             return  # nothing live to keep yet
         try:
-            await on_store(self._writer(rows, facts), 5.0)
+            await self.thread.run(self._writer(rows, facts), 5.0)
         except Exception as exc:
             log.info("%s: last known fleet not saved: %s", self.key, exc)
 
@@ -105,13 +112,13 @@ class HostStore:
             (key, r.uuid, "cpu", now, r.cpu_pct) for r in tick.changed if r.cpu_pct is not None
         ]
         samples.append((key, "", "refresh_ms", now, tick.seconds * 1000))
-        store_later(lambda: history.append_many(samples))
+        self.thread.later(lambda: history.append_many(samples))
 
     async def cpu_history(self, uuid: str, points: int = 40) -> list[float]:
         history, key = self.history, self.key
         if history is None:
             return []
-        series = await on_store(lambda: history.series(key, uuid, "cpu", points))
+        series = await self.thread.run(lambda: history.series(key, uuid, "cpu", points))
         return [value for _ts, value in series]
 
     def invalidate(self, uuid: str, kinds: tuple[str, ...] | None) -> None:
@@ -119,17 +126,17 @@ class HostStore:
         cache, key = self.cache, self.key
         if cache is None or kinds == ():
             return
-        store_later(lambda: cache.invalidate(key, uuid, kinds))
+        self.thread.later(lambda: cache.invalidate(key, uuid, kinds))
 
     async def get(self, kind: str, item: str = "") -> Any | None:
         """A cached value while fresh (an expired one is deleted by this read), else None."""
         cache, key = self.cache, self.key
         if cache is None:
             return None
-        entry = await on_store(lambda: cache.get(kind, key, item))
+        entry = await self.thread.run(lambda: cache.get(kind, key, item))
         return None if entry is None else entry.value
 
     def put(self, kind: str, value: object, item: str = "") -> None:
         cache, key = self.cache, self.key
         if cache is not None:
-            store_later(lambda: cache.put(kind, key, item, value))
+            self.thread.later(lambda: cache.put(kind, key, item, value))

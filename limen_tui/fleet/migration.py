@@ -22,6 +22,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import replace
+from functools import partial
 
 import libvirt
 
@@ -32,7 +33,6 @@ from limen_tui.fleet.migration_checks import DEFAULT_RESERVE, check
 from limen_tui.fleet.migration_progress import ConvergenceWatch, JobProgress, Verdict
 from limen_tui.fleet.migration_progress import progress_from_stats as _progress
 from limen_tui.fleet.operations import Operation, OpState
-from limen_tui.fleet.workers import STORE
 from limen_tui.model import DomainEvent, DomainRow, LinkState
 from limen_tui.model.action_params import Migrate
 from limen_tui.virt import migration as virt
@@ -101,7 +101,7 @@ class Migration:
         audit = self.source.audit
         if audit is not None:
             try:
-                await asyncio.get_running_loop().run_in_executor(STORE, audit, op)
+                await self.source.store.thread.run(partial(audit, op))
             except Exception as exc:  # never unaudited without a word
                 note = f"NOT AUDITED: {explain(exc)}"
                 op = replace(op, error=f"{op.error}; {note}" if op.error else note)

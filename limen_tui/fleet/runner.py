@@ -13,6 +13,7 @@ import contextlib
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import replace
+from functools import partial
 
 import libvirt
 
@@ -22,7 +23,7 @@ from limen_tui.fleet.errors import explain
 from limen_tui.fleet.host_store import HostStore
 from limen_tui.fleet.operations import AuditSink, Operation, OpState
 from limen_tui.fleet.registry import ACTIONS, ActionSpec
-from limen_tui.fleet.workers import STORE, HostWorkers
+from limen_tui.fleet.workers import HostWorkers
 from limen_tui.model import DomainEvent, DomainRow, LinkState
 from limen_tui.virt.actions import RUN
 from limen_tui.virt.calls import CallCounter
@@ -92,7 +93,7 @@ class ActionRunner:
         if self.audit is not None:
             audit = self.audit
             try:
-                await asyncio.get_running_loop().run_in_executor(STORE, audit, op)
+                await self._store.thread.run(partial(audit, op))
             except Exception as exc:  # an action must never go unaudited without a word
                 note = f"NOT AUDITED: {explain(exc)}"
                 op = replace(op, error=f"{op.error}; {note}" if op.error else note)

@@ -17,9 +17,30 @@ from limen_tui.virt.eventloop import nudge
 
 T = TypeVar("T")
 
-STORE = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store")
-"""One thread for the cache, the metric history and the audit log of every host: records keep
-the order they were written in, and the libvirt pools never wait on the file."""
+
+class StoreThread:
+    """One thread for the cache, the metric history and the audit log of a fleet's hosts:
+    records keep the order they were written in, and the libvirt pools never wait on the file.
+    Each fleet has its own, so a stuck file of one console stalls no other."""
+
+    def __init__(self) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store")
+
+    async def run(self, fn: Callable[[], T], limit: float = 10.0) -> T:
+        """Run a blocking SQLite call on the store thread."""
+        future = asyncio.get_running_loop().run_in_executor(self._pool, fn)
+        return await asyncio.wait_for(future, limit)
+
+    def later(self, fn: Callable[[], object]) -> None:
+        """A write nobody waits for (history samples, invalidations, the last known fleet)."""
+        self._pool.submit(fn)
+
+    async def settled(self) -> None:
+        """Returns once every write queued so far is done."""
+        await self.run(lambda: None, 30.0)
+
+    def shutdown(self) -> None:
+        self._pool.shutdown(wait=False)
 
 
 class HostWorkers:
@@ -50,19 +71,3 @@ class HostWorkers:
 
     def shutdown(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
-
-
-async def on_store(fn: Callable[[], T], limit: float = 10.0) -> T:
-    """Run a blocking SQLite call on the store thread."""
-    future = asyncio.get_running_loop().run_in_executor(STORE, fn)
-    return await asyncio.wait_for(future, limit)
-
-
-def store_later(fn: Callable[[], object]) -> None:
-    """A write nobody waits for (history samples, invalidations, the last known fleet)."""
-    STORE.submit(fn)
-
-
-async def store_settled() -> None:
-    """Returns once every write queued on the store thread so far is done."""
-    await on_store(lambda: None, 30.0)

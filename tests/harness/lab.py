@@ -56,6 +56,20 @@ def _run(argv: list[str]) -> str:
     return proc.stdout
 
 
+def _wait_own_netns(pid: int, limit: float = 10.0) -> None:
+    """Until `unshare` (pid) is in its new network namespace: a veth moved there earlier would
+    land in ours, and the host would come up without its link."""
+    ours = os.readlink("/proc/self/ns/net")
+    deadline = time.monotonic() + limit
+    while True:
+        with contextlib.suppress(OSError):
+            if os.readlink(f"/proc/{pid}/ns/net") != ours:
+                return
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"unshare (pid {pid}) made no network namespace in {limit:.0f}s")
+        time.sleep(0.01)  # a bounded wait for the kernel, between two looks
+
+
 def _used_networks() -> list[ipaddress.IPv4Network]:
     nets = []
     for line in _run(["ip", "-o", "-4", "addr", "show"]).splitlines():
@@ -197,6 +211,7 @@ class Lab:
         )
         host = LabHost(name, address, host_uuid, str(root), proc.pid)
         self.hosts[name], self._procs[name] = host, proc
+        _wait_own_netns(proc.pid)
         veth, peer = f"lmv{self.id}{name[-1]}", f"lmp{self.id}{name[-1]}"
         _run(["ip", "link", "add", veth, "type", "veth", "peer", "name", peer])
         _run(["ip", "link", "set", veth, "master", self.bridge, "up"])

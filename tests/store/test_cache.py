@@ -23,7 +23,7 @@ def count_rows(path: Path) -> int:
 
 def test_default_ttls_cover_every_kind_of_data() -> None:
     kinds = {"domain_xml", "domain_details", "host_facts", "capabilities", "pools"}
-    kinds |= {"networks", "dhcp_leases", "fleet", "snapshots"}
+    kinds |= {"networks", "dhcp_leases", "fleet", "snapshots", "addresses"}
     assert set(DEFAULT_TTLS) == kinds
     assert DEFAULT_TTLS["fleet"] >= 7 * 86_400
     assert all(ttl > 0 for ttl in DEFAULT_TTLS.values())

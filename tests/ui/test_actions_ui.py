@@ -75,8 +75,9 @@ async def test_pause_key_toggles_and_operations_pane_shows_outcome() -> None:
         await wait_for(lambda: _state(app, "app-02") is PowerState.PAUSED)
         await pilot.press("p")
         await wait_for(lambda: _state(app, "app-02") is PowerState.RUNNING)
-        ops = list(app.query_one(OperationsPane).operations.values())
-        await wait_for(lambda: all(o.state.finished for o in ops))
+        pane = app.query_one(OperationsPane)
+        await wait_for(lambda: all(o.state.finished for o in pane.operations.values()))
+        ops = list(pane.operations.values())  # operations are values: read them once finished
         assert [(o.action, o.state) for o in ops] == [
             ("pause", OpState.SUCCEEDED),
             ("resume", OpState.SUCCEEDED),
