@@ -426,6 +426,22 @@ _UNDEFINE_FLAGS = (
 )
 
 
+def domain_skeleton(name: str, memory_mib: int, vcpus: int) -> tuple[ET.Element, ET.Element]:
+    """A TCG domain's common start, owned by this process (the leftover sweep reads the owner):
+    the domain element and its <os>, for the caller to finish."""
+    dom = ET.Element("domain", type="qemu")
+    ET.SubElement(dom, "name").text = name
+    metadata = ET.SubElement(dom, "metadata")
+    ET.SubElement(metadata, f"{{{TEST_METADATA_NS}}}owner", pid=str(os.getpid()))
+    ET.SubElement(dom, "memory", unit="MiB").text = str(memory_mib)
+    ET.SubElement(dom, "currentMemory", unit="MiB").text = str(memory_mib)
+    ET.SubElement(dom, "vcpu", placement="static").text = str(vcpus)
+
+    os_el = ET.SubElement(dom, "os")
+    ET.SubElement(os_el, "type", arch="x86_64", machine="pc").text = "hvm"
+    return dom, os_el
+
+
 def unique_prefix() -> str:
     """``limen-t-<8 hex>-``: unique per call, recognisable for the leftover sweep."""
     return f"{TEST_PREFIX}{secrets.token_hex(4)}-"
@@ -451,16 +467,7 @@ def tiny_domain_xml(
     The domain carries ``<metadata>`` naming the creating process, which the
     leftover sweep uses to leave other live test sessions' domains alone.
     """
-    dom = ET.Element("domain", type="qemu")
-    ET.SubElement(dom, "name").text = name
-    metadata = ET.SubElement(dom, "metadata")
-    ET.SubElement(metadata, f"{{{TEST_METADATA_NS}}}owner", pid=str(os.getpid()))
-    ET.SubElement(dom, "memory", unit="MiB").text = str(memory_mib)
-    ET.SubElement(dom, "currentMemory", unit="MiB").text = str(memory_mib)
-    ET.SubElement(dom, "vcpu", placement="static").text = str(vcpus)
-
-    os_el = ET.SubElement(dom, "os")
-    ET.SubElement(os_el, "type", arch="x86_64", machine="pc").text = "hvm"
+    dom, os_el = domain_skeleton(name, memory_mib, vcpus)
     ET.SubElement(os_el, "boot", dev="network")
     if serial:
         ET.SubElement(os_el, "bios", useserial="yes")

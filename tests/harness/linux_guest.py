@@ -32,6 +32,7 @@ from tests.harness.guest_image import AGENT_CHANNEL, READY_MARKER, GuestBoot, gu
 from tests.harness.libvirtd import (
     STATE_DIR,
     TEST_METADATA_NS,
+    domain_skeleton,
     ensure_libvirtd,
     remove_domain,
     unique_prefix,
@@ -177,16 +178,7 @@ def guest_domain_xml(
     vcpus: int = 1,
 ) -> str:
     """TCG, direct kernel boot, virtio disks and NICs, a pty serial port and an agent channel."""
-    dom = ET.Element("domain", type="qemu")
-    ET.SubElement(dom, "name").text = name
-    metadata = ET.SubElement(dom, "metadata")
-    ET.SubElement(metadata, f"{{{TEST_METADATA_NS}}}owner", pid=str(os.getpid()))
-    ET.SubElement(dom, "memory", unit="MiB").text = str(memory_mib)
-    ET.SubElement(dom, "currentMemory", unit="MiB").text = str(memory_mib)
-    ET.SubElement(dom, "vcpu", placement="static").text = str(vcpus)
-
-    os_el = ET.SubElement(dom, "os")
-    ET.SubElement(os_el, "type", arch="x86_64", machine="pc").text = "hvm"
+    dom, os_el = domain_skeleton(name, memory_mib, vcpus)
     ET.SubElement(os_el, "kernel").text = str(boot.kernel)
     ET.SubElement(os_el, "initrd").text = str(boot.initrd)
     addresses = ",".join(f"{n.guest_ip}/{n.prefix}@{n.mac}" for n in nics)
