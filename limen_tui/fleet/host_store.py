@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -72,7 +72,7 @@ class HostStore:
             log.info("%s: no last known fleet: %s", key, exc)
             return None
 
-    def _writer(self, rows: Sequence[DomainRow], facts: HostFacts | None) -> Any:
+    def _writer(self, rows: Sequence[DomainRow], facts: HostFacts | None) -> Callable[[], None]:
         cache, key, rows = self.cache, self.key, list(rows)
 
         def write() -> None:
