@@ -6,7 +6,8 @@ libvirt's events (each the moment it happened). The rules:
 - `defined` adds a VM (shut off) or, with reason `renamed`, renames it;
 - `undefined` removes a VM that is not running; a running one becomes transient;
 - a transient VM that stops is gone;
-- a tick's removals remove, a tick's rows replace;
+- a tick's removals remove, a tick's rows replace, except a VM an event removed after the tick's
+  bulk call was sent (the tick in flight while it went still lists it);
 - a row the tick's full listing lacks is gone (a VM an event added and that vanished before
   any tick saw it), unless an event newer than the tick's bulk call speaks for it.
 
@@ -44,6 +45,8 @@ class RowBook:
         self._event_states: dict[str, tuple[float, PowerState]] = {}
         self._event_at: dict[str, float] = {}
         """When the last lifecycle event of each VM came (a tick sent before it is older)."""
+        self._gone_at: dict[str, float] = {}
+        """When an event removed each VM (a tick sent before that cannot bring it back)."""
 
     @property
     def rows(self) -> Mapping[str, DomainRow]:
@@ -67,6 +70,8 @@ class RowBook:
         `present`: every domain the bulk call listed, when it listed them all."""
         shown: list[DomainRow] = []
         for row in changed:
+            if self._gone_at.get(row.uuid, started) > started:
+                continue
             newer = self._event_states.get(row.uuid)
             if newer is not None and newer[0] > started and row.state != newer[1]:
                 row = row.with_state(newer[1])
@@ -75,6 +80,7 @@ class RowBook:
         # Events older than this tick are now reflected in it: forget them.
         self._event_states = {u: ts for u, ts in self._event_states.items() if ts[0] > started}
         self._event_at = {u: at for u, at in self._event_at.items() if at > started}
+        self._gone_at = {u: at for u, at in self._gone_at.items() if at > started}
         gone: list[RowKey] = []
         if present is not None:
             unlisted = [u for u in self._rows if u not in present and u not in self._event_at]
@@ -119,8 +125,10 @@ class RowBook:
                 row = row.with_state(event.state)
         if row is not None:
             self._rows[event.uuid] = row
+            self._gone_at.pop(event.uuid, None)
         elif removed is not None:
             self._rows.pop(event.uuid, None)
             self._event_states.pop(event.uuid, None)
             self._event_at.pop(event.uuid, None)
+            self._gone_at[event.uuid] = at
         return EventOutcome(row, removed, membership)

@@ -150,8 +150,49 @@ def test_a_gone_vm_leaves_no_newer_state_behind_for_the_next_tick() -> None:
     book.apply_tick(1.0, [row("t", persistent=False)], [])
     book.apply_event(event("t", "stopped", state=PowerState.SHUTOFF), at=5.0)
     # A VM of the same uuid started again as transient; the old stop must not dim it.
-    shown, _ = book.apply_tick(4.0, [row("t", persistent=False)], [])
+    shown, _ = book.apply_tick(6.0, [row("t", persistent=False)], [])
     assert shown[0].state is PowerState.RUNNING
+
+
+@pytest.mark.parametrize(
+    "removal",
+    [
+        [event("t", "stopped", state=PowerState.SHUTOFF)],
+        [event("p", "undefined")],
+        [event("r", "undefined"), event("r", "stopped", state=PowerState.SHUTOFF)],
+    ],
+    ids=["transient-stopped", "shut-off-undefined", "running-undefined-then-stopped"],
+)
+def test_a_tick_sent_before_a_removal_does_not_bring_the_vm_back(
+    removal: list[DomainEvent],
+) -> None:
+    book = RowBook(HOST)
+    rows = [
+        row("t", persistent=False),
+        row("p", state=PowerState.SHUTOFF, persistent=True),
+        row("r", persistent=True),
+    ]
+    book.apply_tick(1.0, rows, [])
+    uuid = removal[0].uuid
+    for at, e in enumerate(removal, start=5):
+        book.apply_event(e, at=float(at))
+    assert uuid not in book.rows
+    # The tick in flight while the VM went (sent at 4.0, answered after): it still lists it.
+    shown, _ = book.apply_tick(4.0, rows, [], present=frozenset(r.uuid for r in rows))
+    assert uuid not in book.rows and uuid not in [r.uuid for r in shown]
+    # A tick sent after the removal that lists the uuid again (defined anew) shows it.
+    shown, _ = book.apply_tick(9.0, rows, [])
+    assert uuid in book.rows
+
+
+def test_a_vm_defined_again_after_its_removal_is_shown_at_once() -> None:
+    book = RowBook(HOST)
+    book.apply_tick(1.0, [row("p", state=PowerState.SHUTOFF, persistent=True)], [])
+    book.apply_event(event("p", "undefined"), at=2.0)
+    book.apply_event(event("p", "defined"), at=3.0)
+    assert "p" in book.rows
+    shown, _ = book.apply_tick(2.5, [row("p", state=PowerState.SHUTOFF, persistent=True)], [])
+    assert "p" in book.rows and [r.uuid for r in shown] == ["p"]
 
 
 @pytest.mark.parametrize(
