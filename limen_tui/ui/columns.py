@@ -116,6 +116,12 @@ AUTO = Column(
 )
 
 
+ALL_COLUMNS: dict[str, Column] = {
+    c.key: c for c in (NAME, HOST, STATE, VCPUS, CPU, HOST_CPU, MEM, USED, DISK, NET, AUTO)
+}
+"""Every column by key, in the order the table shows them."""
+
+
 def columns_for(width: int, *, many_hosts: bool) -> list[Column]:
     """The columns that fit a terminal `width` cells wide; the name column fills the rest."""
     cols = [NAME]

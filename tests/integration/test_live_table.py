@@ -7,7 +7,6 @@ every state change the table shows must have come from a libvirt event.
 from __future__ import annotations
 
 import pytest
-from textual.coordinate import Coordinate
 
 from limen_tui.cli.factory import make_app
 from limen_tui.config.settings import Settings
@@ -118,7 +117,7 @@ async def test_hostile_names_from_a_real_host_are_shown_literally(
         for _ in range(table.row_count):
             row = table.selected_row
             assert row is not None
-            shown[row.name] = table.get_cell_at(Coordinate(table.cursor_row, 0))
+            shown[row.name] = table.cells_at(table.cursor_row)[0]
             await pilot.press("down")
         for name in names:
             cell = shown[name]

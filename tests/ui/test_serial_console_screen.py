@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 
 from rich.console import Console
-from textual.coordinate import Coordinate
 
 from limen_tui.config.settings import Settings
 from limen_tui.model import PowerState
@@ -116,7 +115,7 @@ async def test_hostile_names_are_shown_literally() -> None:
         await pilot.pause()
         row = table.selected_row
         assert row is not None and row.name == "lab-[bold]not-markup[reverse]"
-        cell = table.get_cell_at(Coordinate(table.cursor_row, 0))
+        cell = table.cells_at(table.cursor_row)[0]
         shown = cell.plain.removesuffix("…")
         assert row.name.startswith(shown) and len(shown) >= 12 and not cell.spans
         details = app.query_one(DetailsPanel)

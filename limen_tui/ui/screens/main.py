@@ -15,7 +15,7 @@ from textual.app import ComposeResult
 from textual.containers import Container, Vertical
 from textual.events import Resize
 from textual.timer import Timer
-from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
+from textual.widgets import Footer, Static, TabbedContent, TabPane
 
 from limen_tui import __version__
 from limen_tui.config.settings import Settings
@@ -241,13 +241,13 @@ class MainScreen(WorkerFailuresToApp, MainCommands):
 
     # -- the selected VM ---------------------------------------------------------------------
 
-    @on(DataTable.RowHighlighted, "#vms")
+    @on(VmTable.Highlighted, "#vms")
     def _highlighted(self) -> None:
         self._show_selected()
 
-    @on(DataTable.HeaderSelected, "#vms")
-    def _header(self, event: DataTable.HeaderSelected) -> None:
-        self.table.sort_by(str(event.column_key.value))
+    @on(VmTable.HeaderClicked, "#vms")
+    def _header(self, event: VmTable.HeaderClicked) -> None:
+        self.table.sort_by(event.column)
 
     def _show_selected(self, *, refetch: bool = False) -> None:
         """Show the selected VM; ask for its devices only when the selection moved (or

@@ -1,327 +1,485 @@
-"""The live VM table: keyed rows, updated cell by cell, filtered and sorted in place."""
+"""The live VM table: a view of the table model that paints only the rows on screen.
+
+The model (ui/table_model.py) holds the rows, filter, order and marks; this widget holds the
+cursor and the columns for the terminal's width, and draws line by line (Textual's line API).
+A delta repaints only the shown rows whose text changed, and only the cells that changed, or
+the rows on screen when rows moved; Textual folds the repaints of one frame into one. Nothing
+here costs more with the size of the fleet than with the size of the screen, except the
+operator's own sort and filter keys.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import ClassVar
 
+from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
+from textual import events
 from textual.binding import Binding, BindingType
-from textual.events import Resize
-from textual.widgets import DataTable
-from textual.widgets.data_table import RowKey
+from textual.geometry import Region, Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
 
 from limen_tui.model import DomainRow
 from limen_tui.ui import text as fmt
-from limen_tui.ui.columns import NAME, STATE, Column, columns_for, matches
+from limen_tui.ui.columns import ALL_COLUMNS, NAME, STATE, Column, columns_for
+from limen_tui.ui.table_model import Change, Key, TableModel
 
 NAME_MIN, NAME_MAX = 12, 40
+PAD = 1
+"""Cells of space each side of a cell."""
 
-Key = tuple[str, str]
-
-
-def row_id(key: Key) -> str:
-    host, uuid = key
-    return f"{uuid}@{host}"
+DIM = Style(dim=True)
 
 
-class NameCell(Text):
-    """The name cell; it also carries the row's key, which sorting needs."""
-
-    __slots__ = ("row_key",)
-
-    row_key: Key
-
-    @classmethod
-    def of(cls, key: Key, text: Text) -> NameCell:
-        cell = cls(text.plain, style=text.style, no_wrap=True, end="", spans=text.spans)
-        cell.row_key = key
-        return cell
-
-
-class VmTable(DataTable[Text]):
-    """Every VM of every host; the fleet's deltas are applied here and nothing is rebuilt."""
+class VmTable(ScrollView, can_focus=True):
+    """Every VM of every host, one line each, under a header line that does not scroll."""
 
     DEFAULT_CSS = """
-    VmTable { height: 1fr; border-top: solid $primary-darken-2; border-title-align: left; }
-    VmTable:focus { border-top: solid $accent; }
+    VmTable {
+        height: 1fr;
+        background: $surface;
+        color: $foreground;
+        border-top: solid $primary-darken-2;
+        border-title-align: left;
+        & > .vm-table--header { text-style: bold; background: $panel; color: $foreground; }
+        & > .vm-table--cursor {
+            background: $block-cursor-blurred-background;
+            color: $block-cursor-blurred-foreground;
+            text-style: $block-cursor-blurred-text-style;
+        }
+        &:focus {
+            border-top: solid $accent;
+            background-tint: $foreground 5%;
+            & > .vm-table--cursor {
+                background: $block-cursor-background;
+                color: $block-cursor-foreground;
+                text-style: $block-cursor-text-style;
+            }
+        }
+    }
     """
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"vm-table--header", "vm-table--cursor"}
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("home", "scroll_top", "First VM", show=False),
-        Binding("end", "scroll_bottom", "Last VM", show=False),
+        Binding("up", "cursor_up", "Up", show=False),
+        Binding("down", "cursor_down", "Down", show=False),
+        Binding("pageup", "page_up", "Page up", show=False),
+        Binding("pagedown", "page_down", "Page down", show=False),
+        Binding("home", "first", "First VM", show=False),
+        Binding("end", "last", "Last VM", show=False),
     ]
 
+    class Highlighted(Message):
+        """The cursor is on another VM (or on none)."""
+
+        def __init__(self, table: VmTable, key: Key | None) -> None:
+            super().__init__()
+            self.table, self.key = table, key
+
+        @property
+        def control(self) -> VmTable:
+            return self.table
+
+    class HeaderClicked(Message):
+        """The operator clicked a column's header (to sort by it)."""
+
+        def __init__(self, table: VmTable, column: str) -> None:
+            super().__init__()
+            self.table, self.column = table, column
+
+        @property
+        def control(self) -> VmTable:
+            return self.table
+
     def __init__(self, *, many_hosts: bool = False, id: str | None = None) -> None:
-        super().__init__(id=id, cursor_type="row", zebra_stripes=False)
-        self.rows_by_key: dict[Key, DomainRow] = {}
-        self.stale_hosts: set[str] = set()
-        """Hosts whose rows are not live (last known, or host down): their rows are dimmed."""
-        self.marked: set[Key] = set()
-        """VMs marked for a bulk action (space); kept while filtered out."""
-        self.busy: dict[Key, str] = {}
-        """What is in flight on a VM ("shutting down"): shown in its state cell meanwhile."""
-        self._cells: dict[Key, tuple[Text, ...]] = {}
-        self._keys_by_id: dict[str, Key] = {}
-        self._columns: list[Column] = []
-        self._name_width = NAME_MIN
-        self.query_text = ""
-        self.sort_column = "name"
-        self.sort_reverse = False
+        super().__init__(id=id)
+        self.model = TableModel()
         self.many_hosts = many_hosts
+        self.cursor_row = 0
+        self._cursor_key: Key | None = None
+        self._columns: list[Column] = []
+        self._widths: list[int] = []
+        self._starts: list[int] = []
+        """Where each column's cell starts on a line (its padding included)."""
+        self._line_width = 0
+        self._strips: dict[Key, tuple[tuple[object, ...], Strip]] = {}
+        """Painted rows, kept while nothing they show has changed."""
+        self._painted: dict[Key, tuple[Text, ...]] = {}
+        """The cells of each row as last painted: a delta repaints only cells that differ."""
+        self.repainted_rows = 0
+        """Rows painted since the start (the benchmarks read it)."""
 
-    # -- layout ------------------------------------------------------------------------------
+    # -- what the rest of the console reads ------------------------------------------------
 
-    def on_resize(self, event: Resize) -> None:
-        self.set_layout(event.size.width, self.many_hosts)
+    @property
+    def rows_by_key(self) -> dict[Key, DomainRow]:
+        return self.model.rows
+
+    @property
+    def marked(self) -> set[Key]:
+        return self.model.marked
+
+    @property
+    def busy(self) -> dict[Key, str]:
+        return self.model.busy
+
+    @property
+    def stale_hosts(self) -> set[str]:
+        return self.model.stale_hosts
+
+    @property
+    def query_text(self) -> str:
+        return self.model.query
+
+    @property
+    def sort_column(self) -> str:
+        return self.model.sort_column.key
+
+    @property
+    def sort_reverse(self) -> bool:
+        return self.model.sort_reverse
+
+    @property
+    def row_count(self) -> int:
+        return len(self.model)
 
     @property
     def shown_columns(self) -> list[Column]:
         return list(self._columns)
 
+    @property
+    def selected_key(self) -> Key | None:
+        return self._cursor_key if len(self.model) else None
+
+    @property
+    def selected_row(self) -> DomainRow | None:
+        key = self.selected_key
+        return None if key is None else self.model.rows.get(key)
+
+    def targets(self) -> list[DomainRow]:
+        """What an action applies to: the marked VMs, else the one under the cursor."""
+        return self.model.targets(self.selected_key)
+
+    def shown_rows(self) -> list[DomainRow]:
+        """Rows in the order they are on screen (for tests and scripts)."""
+        return self.model.shown_rows()
+
+    def shown_names(self) -> list[str]:
+        return [r.name for r in self.shown_rows()]
+
+    def cells_at(self, index: int) -> tuple[Text, ...]:
+        """The cells of the row shown at `index`, as painted (for tests)."""
+        key = self.model.at(index)
+        return self._cells(self.model.rows[key])
+
+    # -- layout --------------------------------------------------------------------------------
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.set_layout(event.size.width, self.many_hosts)
+        self._follow_cursor()
+
     def set_layout(self, width: int, many_hosts: bool) -> None:
-        """Choose columns for the terminal width; rebuilds only when the column set changes."""
+        """Choose columns for the terminal width; repaints only when the columns change."""
         cols = columns_for(width, many_hosts=many_hosts)
-        fixed = sum((c.width or 0) + 2 for c in cols if c.width)
+        fixed = sum((c.width or 0) + 2 * PAD for c in cols if c.width)
         name_width = max(NAME_MIN, min(NAME_MAX, width - fixed - 5))
-        if [c.key for c in cols] == [c.key for c in self._columns] and (
-            name_width == self._name_width
-        ):
+        widths = [name_width if c is NAME else (c.width or 0) for c in cols]
+        if [c.key for c in cols] == [c.key for c in self._columns] and widths == self._widths:
             return
-        self._columns, self._name_width, self.many_hosts = cols, name_width, many_hosts
-        self._rebuild()
+        self._columns, self._widths, self.many_hosts = cols, widths, many_hosts
+        self._starts = []
+        x = 0
+        for w in widths:
+            self._starts.append(x)
+            x += w + 2 * PAD
+        self._line_width = x
+        self._forget_paint()
+        self._resize_virtual()
+        self.refresh()
 
-    def _label(self, col: Column) -> Text:
-        label = col.label
-        if col.key == self.sort_column:
-            label += " ▼" if self.sort_reverse else " ▲"
-        return Text(label, justify="right" if col.right else "left")
+    def _resize_virtual(self) -> None:
+        self.virtual_size = Size(self._line_width, len(self.model) + 1)
 
-    def _rebuild(self) -> None:
-        cursor_key = self.selected_key
-        self.clear(columns=True)
-        self._cells.clear()
-        self._keys_by_id.clear()
-        for col in self._columns:
-            width = self._name_width if col is NAME else col.width
-            self.add_column(self._label(col), width=width, key=col.key)
-        for key, row in self.rows_by_key.items():
-            if matches(row, self.query_text):
-                self._add(key, row)
-        self._sort(cursor_key)
+    def _forget_paint(self) -> None:
+        self._strips.clear()
+        self._painted.clear()
 
-    # -- cells -------------------------------------------------------------------------------
+    @property
+    def _page(self) -> int:
+        """Rows on screen (the header line is not one)."""
+        return max(1, self.scrollable_content_region.height - 1)
 
-    def _render_cells(self, row: DomainRow) -> tuple[Text, ...]:
+    # -- painting ------------------------------------------------------------------------------
+
+    def _cells(self, row: DomainRow) -> tuple[Text, ...]:
+        model = self.model
         out = []
-        for col in self._columns:
+        for col, width in zip(self._columns, self._widths, strict=True):
             value = col.cell(row)
-            if col is STATE and row.key in self.busy:
-                cell = Text(self.busy[row.key], style="bold cyan")
+            if col is STATE and row.key in model.busy:
+                cell = Text(model.busy[row.key], style="bold cyan")
+            elif col is NAME and row.key in model.marked:
+                name = fmt.literal(str(value), limit=width - 2)
+                cell = Text("✓ ", style="bold magenta").append_text(name)
+            elif col is NAME:
+                cell = fmt.literal(str(value), limit=width)
             elif isinstance(value, Text):
                 cell = value
-            elif col is NAME and row.key in self.marked:
-                name = fmt.literal(value, limit=self._name_width - 2)
-                cell = NameCell.of(row.key, Text("✓ ", style="bold magenta").append_text(name))
-            elif col is NAME:
-                cell = NameCell.of(row.key, fmt.literal(value, limit=self._name_width))
             else:
                 cell = fmt.literal(value)
-            if col.right:
-                cell.justify = "right"
-            if row.host in self.stale_hosts:
-                cell.stylize("dim")
             out.append(cell)
         return tuple(out)
 
+    def _line(self, cells: Iterable[Text], base: Style) -> list[Segment]:
+        console = self.app.console
+        pad = Segment(" " * PAD, base)
+        segments: list[Segment] = []
+        for cell, col, width in zip(cells, self._columns, self._widths, strict=True):
+            text = cell.copy()
+            text.no_wrap, text.end = True, ""
+            text.truncate(width, overflow="ellipsis")
+            gap = width - text.cell_len
+            segments.append(pad)
+            if col.right and gap:
+                segments.append(Segment(" " * gap, base))
+            segments.extend(Segment.apply_style(text.render(console), base))
+            if not col.right and gap:
+                segments.append(Segment(" " * gap, base))
+            segments.append(pad)
+        return segments
+
+    def _row_strip(self, key: Key, width: int) -> Strip:
+        row = self.model.rows[key]
+        model = self.model
+        sign = (row, key in model.marked, model.busy.get(key), model.stale(key), width)
+        cached = self._strips.get(key)
+        if cached is not None and cached[0] == sign:
+            return cached[1]
+        cells = self._cells(row)
+        base = self.rich_style
+        segments = self._line(cells, base)
+        if model.stale(key):
+            segments = list(Segment.apply_style(segments, post_style=DIM))
+        strip = Strip(segments).adjust_cell_length(width, base)
+        self._strips[key] = (sign, strip)
+        self._painted[key] = cells
+        self.repainted_rows += 1
+        return strip
+
+    def _header(self, width: int) -> Strip:
+        style = self.get_component_rich_style("vm-table--header")
+        labels = []
+        for col, width in zip(self._columns, self._widths, strict=True):
+            label = col.label
+            if col.key == self.model.sort_column.key:
+                arrow = "▼" if self.model.sort_reverse else "▲"
+                # The arrow always shows: a narrow column gives up its label's end for it.
+                label = (
+                    f"{label} {arrow}" if len(label) + 2 <= width else label[: width - 1] + arrow
+                )
+            labels.append(Text(label))
+        return Strip(self._line(labels, style)).adjust_cell_length(width, style)
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        if y == 0:
+            return self._header(width)
+        index = self.scroll_offset.y + y - 1
+        if index >= len(self.model):
+            return Strip.blank(width, self.rich_style)
+        key = self.model.at(index)
+        strip = self._row_strip(key, width)
+        if index == self.cursor_row:
+            cursor = self.get_component_rich_style("vm-table--cursor")
+            strip = Strip(Segment.apply_style(strip, post_style=cursor), width)
+        return strip
+
+    def _refresh_row(self, index: int, x: int = 0, width: int | None = None) -> None:
+        y = index - self.scroll_offset.y + 1
+        if 1 <= y <= self._page:
+            full = self.scrollable_content_region.width
+            self.refresh(Region(x, y, full - x if width is None else width, 1))
+
+    def _refresh_rows(self) -> None:
+        """Repaint the rows on screen (not the header)."""
+        size = self.scrollable_content_region
+        self.refresh(Region(0, 1, size.width, max(0, size.height - 1)))
+
+    def _refresh_key(self, key: Key) -> None:
+        index = self.model.index(key)
+        if index is not None:
+            self._refresh_row(index)
+
+    # -- the fleet's deltas ----------------------------------------------------------------------
+
+    def apply(self, changed: Iterable[DomainRow], removed: Iterable[Key] = ()) -> Change:
+        """Apply rows that changed and rows that went; repaints what of it is on screen."""
+        first_fill = not len(self.model)
+        removed = list(removed)
+        change = self.model.apply(changed, removed)
+        for key in removed:
+            self._strips.pop(key, None)
+            self._painted.pop(key, None)
+        if change.moved:
+            self._resize_virtual()
+            self._rows_moved(keep_top=first_fill)
+        elif change.changed:
+            self._repaint_cells(change.changed)
+        self._draw_title()
+        return change
+
+    def _repaint_cells(self, keys: set[Key]) -> None:
+        """Rows changed in place: repaint, of those on screen, the cells whose text changed."""
+        top = self.scroll_offset.y
+        for key in keys:
+            index = self.model.index(key)
+            if index is None or not top <= index < top + self._page:
+                continue  # off screen: painted fresh when scrolled to (its sign changed)
+            old = self._painted.get(key)
+            new = self._cells(self.model.rows[key])
+            if old is None or len(old) != len(new):
+                self._refresh_row(index)
+                continue
+            diff = [i for i, (a, b) in enumerate(zip(old, new, strict=True)) if a != b]
+            if not diff:
+                continue
+            x0 = self._starts[diff[0]]
+            x1 = self._starts[diff[-1]] + self._widths[diff[-1]] + 2 * PAD
+            self._refresh_row(index, x0, x1 - x0)
+
+    def _rows_moved(self, *, keep_top: bool = False) -> None:
+        """Rows came, went or moved: the cursor follows its VM; the rows on screen repaint."""
+        model = self.model
+        index = (
+            None
+            if keep_top
+            else (None if self._cursor_key is None else model.index(self._cursor_key))
+        )
+        if index is None:
+            index = min(self.cursor_row, max(0, len(model) - 1)) if not keep_top else 0
+        self._set_cursor(index, scroll=not keep_top)
+        self._refresh_rows()
+
     def set_busy(self, key: Key, word: str | None) -> None:
         """Show `word` in the VM's state cell while an operation on it runs (None: done)."""
-        if self.busy.get(key) == word:
-            return
-        if word:
-            self.busy[key] = word
-        else:
-            self.busy.pop(key, None)
-        self._redraw(key)
-
-    def _draw_title(self) -> None:
-        shown, total = len(self._cells), len(self.rows_by_key)
-        title = Text(f" VMs {shown}" + (f" of {total}" if shown != total else ""), end="")
-        if self.marked:
-            title.append(f" · {len(self.marked)} marked ", style="bold magenta")
-        else:
-            title.append(" · none marked ", style="dim")
-        self.border_title = title
+        if self.model.set_busy(key, word):
+            self._refresh_key(key)
 
     def set_host_stale(self, host: str, stale: bool) -> None:
-        """Dim or undim one host's rows (once per change of the host's state, not per tick)."""
-        if (host in self.stale_hosts) == stale:
-            return
-        self.stale_hosts.symmetric_difference_update({host})
-        for key in [k for k in self.rows_by_key if k[0] == host]:
-            self._redraw(key)
+        """Dim or undim one host's rows: the rows on screen repaint, nothing is sorted."""
+        if self.model.set_host_stale(host, stale):
+            self._refresh_rows()
 
-    def _add(self, key: Key, row: DomainRow) -> None:
-        cells = self._render_cells(row)
-        rid = row_id(key)
-        self._keys_by_id[rid] = key
-        self._cells[key] = cells
-        self.add_row(*cells, key=rid)
+    def _draw_title(self) -> None:
+        shown, total = len(self.model), self.model.total
+        title = Text(f" VMs {shown}" + (f" of {total}" if shown != total else ""), end="")
+        marked = len(self.model.marked)
+        if marked:
+            title.append(f" · {marked} marked ", style="bold magenta")
+        else:
+            title.append(" · none marked ", style="dim")
+        if title != self.border_title:
+            self.border_title = title
 
-    def _remove(self, key: Key) -> None:
-        if self._cells.pop(key, None) is not None:
-            rid = row_id(key)
-            self._keys_by_id.pop(rid, None)
-            self.remove_row(rid)
-
-    # -- applying the fleet's deltas ---------------------------------------------------------
-
-    def apply(self, changed: Iterable[DomainRow], removed: Iterable[Key] = ()) -> int:
-        """Apply rows that changed and rows that went; returns the cells written."""
-        written = 0
-        resort = False
-        was_empty = not self._cells
-        sort_index = next(
-            (i for i, c in enumerate(self._columns) if c.key == self.sort_column), None
-        )
-        for row in changed:
-            key = row.key
-            self.rows_by_key[key] = row
-            shown = key in self._cells
-            if not matches(row, self.query_text):
-                if shown:
-                    self._remove(key)
-                continue
-            if not shown:
-                self._add(key, row)
-                written += len(self._columns)
-                resort = True
-                continue
-            old = self._cells[key]
-            new = self._render_cells(row)
-            if new == old:
-                continue
-            rid = row_id(key)
-            for i, (a, b) in enumerate(zip(old, new, strict=True)):
-                if a != b:
-                    self.update_cell(rid, self._columns[i].key, b)
-                    written += 1
-                    resort = resort or i == sort_index
-            self._cells[key] = new
-        for key in removed:
-            self.rows_by_key.pop(key, None)
-            self.marked.discard(key)
-            self._remove(key)
-        if resort:
-            # On the first fill the cursor stays on top; afterwards it follows its VM.
-            self._sort(None if was_empty else self.selected_key)
-        self._draw_title()
-        return written
-
-    # -- marks --------------------------------------------------------------------------------
-
-    def _redraw(self, key: Key) -> None:
-        row = self.rows_by_key.get(key)
-        if row is not None and key in self._cells:
-            self.apply([row])
+    # -- marks ---------------------------------------------------------------------------------
 
     def toggle_mark(self) -> None:
         key = self.selected_key
         if key is None:
             return
-        self.marked.symmetric_difference_update({key})
-        self._redraw(key)
+        self.model.toggle_mark(key)
+        self._refresh_key(key)
         self._draw_title()
 
     def mark_shown(self) -> None:
-        for key in list(self._cells):
-            if key not in self.marked:
-                self.marked.add(key)
-                self._redraw(key)
+        self.model.mark_shown()
+        self._refresh_rows()
         self._draw_title()
 
     def clear_marks(self) -> None:
-        marked, self.marked = self.marked, set()
-        for key in marked:
-            self._redraw(key)
+        self.model.clear_marks()
+        self._refresh_rows()
         self._draw_title()
 
-    def targets(self) -> list[DomainRow]:
-        """What an action applies to: the marked VMs, else the one under the cursor."""
-        marked = [self.rows_by_key[k] for k in self.marked if k in self.rows_by_key]
-        if marked:
-            return sorted(marked, key=lambda r: r.name.casefold())
-        row = self.selected_row
-        return [] if row is None else [row]
-
-    # -- selection, filter, sort -------------------------------------------------------------
-
-    @property
-    def selected_key(self) -> Key | None:
-        if not self.row_count:
-            return None
-        try:
-            rid: RowKey = self.coordinate_to_cell_key(self.cursor_coordinate).row_key
-        except Exception:
-            return None
-        return self._keys_by_id.get(str(rid.value))
-
-    @property
-    def selected_row(self) -> DomainRow | None:
-        key = self.selected_key
-        return None if key is None else self.rows_by_key.get(key)
-
-    def shown_rows(self) -> list[DomainRow]:
-        """Rows in the order they are on screen (for tests and scripts)."""
-        order = sorted(self._cells, key=lambda k: self.get_row_index(row_id(k)))
-        return [self.rows_by_key[k] for k in order]
-
-    def shown_names(self) -> list[str]:
-        return [r.name for r in self.shown_rows()]
+    # -- filter and sort (the operator's keys) ----------------------------------------------
 
     def set_filter(self, query: str) -> None:
-        if query == self.query_text:
-            return
-        self.query_text = query
-        cursor_key = self.selected_key
-        for key, row in self.rows_by_key.items():
-            want = matches(row, query)
-            if want and key not in self._cells:
-                self._add(key, row)
-            elif not want and key in self._cells:
-                self._remove(key)
-        self._sort(cursor_key)
-        self._draw_title()
+        if self.model.set_filter(query):
+            self._resize_virtual()
+            self._rows_moved()
+            self._draw_title()
 
     def sort_by(self, column: str, reverse: bool | None = None) -> None:
-        if column not in {c.key for c in self._columns}:
+        col = ALL_COLUMNS.get(column)
+        if col is None or col not in self._columns:
             return
         if reverse is None:
             reverse = not self.sort_reverse if column == self.sort_column else False
-        self.sort_column, self.sort_reverse = column, reverse
-        for col in self._columns:
-            self.columns[col.key].label = self._label(col)  # type: ignore[index]
-        self._sort(self.selected_key)
-        self.refresh()
+        self.model.sort_by(col, reverse)
+        self._rows_moved()
+        self.refresh(Region(0, 0, self.scrollable_content_region.width, 1))
 
     def next_sort_column(self) -> None:
         keys = [c.key for c in self._columns]
         i = keys.index(self.sort_column) if self.sort_column in keys else -1
         self.sort_by(keys[(i + 1) % len(keys)], reverse=False)
 
-    def _sort(self, keep: Key | None) -> None:
-        col = next((c for c in self._columns if c.key == self.sort_column), None)
-        if col is None or not self.row_count:
+    # -- the cursor -----------------------------------------------------------------------------
+
+    def _set_cursor(self, index: int, *, scroll: bool = True) -> None:
+        count = len(self.model)
+        old_index, old_key = self.cursor_row, self._cursor_key
+        index = max(0, min(index, count - 1)) if count else 0
+        self.cursor_row = index
+        self._cursor_key = self.model.at(index) if count else None
+        if old_index != index:
+            self._refresh_row(old_index)
+            self._refresh_row(index)
+        if scroll:
+            self._follow_cursor()
+        if self._cursor_key != old_key:
+            self.post_message(self.Highlighted(self, self._cursor_key))
+
+    def _follow_cursor(self) -> None:
+        top, page = self.scroll_offset.y, self._page
+        if self.cursor_row < top:
+            self.scroll_to(y=self.cursor_row, animate=False, immediate=True)
+        elif self.cursor_row >= top + page:
+            self.scroll_to(y=self.cursor_row - page + 1, animate=False, immediate=True)
+
+    def move_cursor(self, row: int) -> None:
+        self._set_cursor(row)
+
+    def action_cursor_up(self) -> None:
+        self._set_cursor(self.cursor_row - 1)
+
+    def action_cursor_down(self) -> None:
+        self._set_cursor(self.cursor_row + 1)
+
+    def action_page_up(self) -> None:
+        self._set_cursor(self.cursor_row - self._page)
+
+    def action_page_down(self) -> None:
+        self._set_cursor(self.cursor_row + self._page)
+
+    def action_first(self) -> None:
+        self._set_cursor(0)
+
+    def action_last(self) -> None:
+        self._set_cursor(len(self.model) - 1)
+
+    def on_click(self, event: events.Click) -> None:
+        offset = event.get_content_offset(self)
+        if offset is None:
             return
-        rows = self.rows_by_key
-
-        def sort_key(cells: tuple[Text, ...]) -> object:
-            name_cell = cells[0]
-            assert isinstance(name_cell, NameCell)
-            row = rows[name_cell.row_key]
-            return (col.sort(row), row.name.casefold(), row.uuid)
-
-        # With no columns named, DataTable hands the key function every cell of a row; the
-        # name cell (always first) carries the row's key, so we sort by the row itself.
-        self.sort(key=sort_key, reverse=self.sort_reverse)
-        if keep is not None and keep in self._cells:
-            self.move_cursor(row=self.get_row_index(row_id(keep)), animate=False)
+        if offset.y == 0:
+            x = offset.x
+            for col, start, width in zip(self._columns, self._starts, self._widths, strict=True):
+                if start <= x < start + width + 2 * PAD:
+                    self.post_message(self.HeaderClicked(self, col.key))
+                    return
+            return
+        self._set_cursor(self.scroll_offset.y + offset.y - 1)
