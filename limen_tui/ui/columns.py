@@ -122,10 +122,18 @@ ALL_COLUMNS: dict[str, Column] = {
 """Every column by key, in the order the table shows them."""
 
 
+NAME_MIN = 12
+"""The name column's narrowest."""
+
+GIVEN_UP_FIRST = ("auto", "used", "host_cpu", "vcpus", "net", "disk")
+"""When the columns do not fit, which go first (the details pane and VM screen show them)."""
+
+
 def columns_for(width: int, *, many_hosts: bool) -> list[Column]:
-    """The columns that fit a terminal `width` cells wide; the name column fills the rest."""
+    """The columns that fit a table `width` cells wide; the name column fills the rest.
+    With more than one host the Host column always shows: ten `app-01` must not look alike."""
     cols = [NAME]
-    if many_hosts and width >= 96:
+    if many_hosts:
         cols.append(HOST)
     cols += [STATE, VCPUS, CPU]
     if width >= 104:
@@ -136,7 +144,17 @@ def columns_for(width: int, *, many_hosts: bool) -> list[Column]:
     cols += [DISK, NET]
     if width >= 88:
         cols.append(AUTO)  # narrower: the details pane says it
+    for key in GIVEN_UP_FIRST:
+        if fits(cols, width):
+            break
+        cols = [c for c in cols if c.key != key]
     return cols
+
+
+def fits(cols: list[Column], width: int) -> bool:
+    """Every column, each padded one cell a side, the name at its narrowest, the scroll bar's
+    two cells and one to spare."""
+    return sum((c.width or NAME_MIN) + 2 for c in cols) + 3 <= width
 
 
 def matches(row: DomainRow, query: str) -> bool:

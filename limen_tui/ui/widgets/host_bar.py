@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import time
+
 from rich.text import Text
+from textual.timer import Timer
 from textual.widgets import Static
 
 from limen_tui.model import HostStatus, LinkState
@@ -56,36 +59,97 @@ def host_line(s: HostStatus, now: float | None = None, health: Text | None = Non
     return line
 
 
+COMPACT_ABOVE = 3
+"""More hosts than this: one summary line and one line of every host's state, not a line each."""
+
+REDRAW_EVERY_S = 1.0
+"""Figures that change every tick (calls, ms) reach the screen at most this often."""
+
+
+def summary_lines(statuses: list[HostStatus]) -> Text:
+    """Two lines for many hosts: counts by state, then each host's name in its state's colour."""
+    counts: dict[LinkState, int] = {}
+    for s in statuses:
+        counts[s.state] = counts.get(s.state, 0) + 1
+    vms = sum(s.domains for s in statuses if s.state == LinkState.LIVE)
+    first = Text(no_wrap=True, overflow="ellipsis", end="")
+    first.append(f"{len(statuses)} hosts: ", style="bold")
+    parts = [(f"{n} {state.value}", LINK_STYLE[state]) for state, n in counts.items()]
+    for i, (words, style) in enumerate(parts):
+        if i:
+            first.append(", ")
+        first.append(words, style=style)
+    first.append(f" · {vms} VMs live · H: every host's line")
+    second = Text(no_wrap=True, overflow="ellipsis", end="")
+    for i, s in enumerate(statuses):
+        if i:
+            second.append("  ")
+        second.append("● ", style=LINK_STYLE[s.state])
+        second.append_text(fmt.literal(s.key))
+    return Text("\n", end="").join([first, second])
+
+
 class HostBar(Static):
-    """The header lines of every host."""
+    """The header: a line per host, or a summary of many; a fixed height, redrawn at most once
+    a second for figures that change every tick, at once when a host changes state, and only
+    when the text changes (never a layout pass of the screen for a new figure)."""
 
     DEFAULT_CSS = """
-    HostBar { height: auto; max-height: 6; }
+    HostBar { height: 1; }
     """
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.statuses: dict[str, HostStatus] = {}
-        """What each line shows now (the fleet's hosts are the registry; this is the picture)."""
+        """What each host reported last (the fleet's hosts are the registry; this the picture)."""
         self.health: dict[str, Text] = {}
+        self._shown: Text | None = None
+        self._drawn_at = 0.0
+        self._pending: Timer | None = None
+        self.draws = 0
+        """Times the text on screen changed (tests and the benchmark read it)."""
 
     def set_status(self, status: HostStatus) -> HostStatus | None:
-        """Show `status`; returns what its line showed before (None: a new line)."""
+        """Show `status`; returns what the host reported before (None: a new host)."""
         previous = self.statuses.get(status.key)
         if previous != status:
             self.statuses[status.key] = status
-            self._draw()
+            now = previous is None or previous.state != status.state
+            self._draw_soon(now=now)
         return previous
 
     def set_health(self, host: str, summary: Text) -> None:
-        if self.health.get(host) == summary:
+        before = self.health.get(host)
+        if before == summary:
             return
         self.health[host] = summary
-        self._draw()
+        self._draw_soon(now=before is None)  # the first health of a host shows at once
+
+    def _draw_soon(self, *, now: bool = False) -> None:
+        wait = self._drawn_at + REDRAW_EVERY_S - time.monotonic()
+        if now or wait <= 0:
+            self._draw()
+        elif self._pending is None:
+            self._pending = self.set_timer(wait, self._draw)
 
     def _draw(self) -> None:
-        self.update(
-            Text("\n", end="").join(
-                host_line(s, health=self.health.get(k)) for k, s in self.statuses.items()
+        if self._pending is not None:
+            self._pending.stop()
+            self._pending = None
+        self._drawn_at = time.monotonic()
+        statuses = list(self.statuses.values())
+        if len(statuses) > COMPACT_ABOVE:
+            text, height = summary_lines(statuses), 2
+        else:
+            text = Text("\n", end="").join(
+                host_line(s, health=self.health.get(s.key)) for s in statuses
             )
-        )
+            height = max(1, len(statuses))
+        if text == self._shown:
+            return
+        self._shown = text
+        self.draws += 1
+        resized = self.styles.height is None or self.styles.height.value != height
+        if resized:
+            self.styles.height = height  # only when the number of hosts crosses a line
+        self.update(text, layout=resized)

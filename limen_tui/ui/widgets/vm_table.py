@@ -25,10 +25,10 @@ from textual.strip import Strip
 
 from limen_tui.model import DomainRow
 from limen_tui.ui import text as fmt
-from limen_tui.ui.columns import ALL_COLUMNS, NAME, STATE, Column, columns_for
+from limen_tui.ui.columns import ALL_COLUMNS, NAME, NAME_MIN, STATE, Column, columns_for
 from limen_tui.ui.table_model import Change, Key, TableModel
 
-NAME_MIN, NAME_MAX = 12, 40
+NAME_MAX = 40
 PAD = 1
 """Cells of space each side of a cell."""
 
