@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 
 from limen_tui.config.hosts import HostsConfig
 from limen_tui.config.settings import Settings
+from limen_tui.fleet.demo_activity import DemoActivity
 from limen_tui.fleet.fleet import Fleet, HostPlan, is_local_uri
 from limen_tui.fleet.operations import audit_to
 from limen_tui.logs.own_log import OwnLog
@@ -44,7 +45,7 @@ def host_plans(
                 demo=demo and i == 0,
                 ssh=entry.ssh if entry is not None else None,
                 health=health and entry is not None and entry.health,
-                activity=demo_activity and demo and i == 0,
+                activity=demo_activity and DemoActivity.allowed(uri),
             )
         )
     if health and not entries:

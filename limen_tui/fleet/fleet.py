@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
@@ -134,6 +134,16 @@ class Fleet:
         if any(h.status.state is LinkState.LIVE or h.rows for h in self.hosts.values()):
             return []
         return [(h.uri, h.link.last_failure or h.status.reason) for h in self.hosts.values()]
+
+    def on_screen(self, keys: Iterable[tuple[str, str]]) -> None:
+        """The (host, uuid) of the rows on screen: each host reads what its bulk stats lack for
+        these only."""
+        by_host: dict[str, list[str]] = {k: [] for k in self.hosts}
+        for host, uuid in keys:
+            if host in by_host:
+                by_host[host].append(uuid)
+        for host, uuids in by_host.items():
+            self.hosts[host].on_screen(uuids)
 
     async def stop(self) -> None:
         await asyncio.gather(*(h.stop() for h in self.hosts.values()))

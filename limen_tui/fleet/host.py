@@ -16,7 +16,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from functools import partial
 from typing import TypeVar
@@ -140,6 +140,8 @@ class Host(HostReads):
         self.logs = HostLogs(self.key, local, ssh)
         self._task: asyncio.Task[None] | None = None
         self.activity = DemoActivity() if activity and DemoActivity.allowed(uri) else None
+        self._on_screen: frozenset[str] | None = None
+        """What the operator sees of this host (None until a screen says: every VM, in turn)."""
         s = self.settings
         self.noisy = NoisyWatch(
             NoisyRule("cpu", s.noisy_threshold_pct, s.noisy_hold_s, s.noisy_clear_samples)
@@ -240,6 +242,15 @@ class Host(HostReads):
     def link_opened(self, facts: HostFacts, collector: DomainCollector) -> None:
         self.status = replace(self.status, facts=facts)
         collector.adopt_rows(dict(self.book.rows))
+        collector.on_screen = self._on_screen
+
+    def on_screen(self, uuids: Iterable[str]) -> None:
+        """The VMs of this host the operator sees now: sizes a driver's bulk stats lack are
+        read for these only (a screenful, never the whole fleet)."""
+        self._on_screen = frozenset(uuids)
+        collector = self.link.collector
+        if collector is not None:
+            collector.on_screen = self._on_screen
 
     def tick_arrived(self, tick: Tick) -> None:
         changed, removed = self.book.apply_tick(

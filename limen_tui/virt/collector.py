@@ -78,6 +78,9 @@ class DomainCollector:
         """Reuse the row of a domain whose stats did not change (off only to benchmark)."""
         self.membership_dirty = True
         """Set (from any thread) when domains were defined or undefined; re-reads flags once."""
+        self.on_screen: frozenset[str] | None = None
+        """The domains the operator sees (set from any thread, as a whole): the only ones whose
+        missing sizes are read one by one. None (`list`, scripts): every domain, in turn."""
 
     def adopt_rows(self, rows: dict[str, DomainRow]) -> None:
         """Continue diffing from rows already shown (after a reconnect), so vanished VMs go."""
@@ -112,13 +115,15 @@ class DomainCollector:
         self._persistent = self._uuids(LIST_PERSISTENT)
 
     def _read_definitions(self) -> set[str]:
-        """Drivers without vcpu/balloon stats (the test driver): read a new domain's sizes from
-        its definition once, at most DISCOVERY_PER_TICK a tick, so a host of 10,000 new VMs
-        does not pay 10,000 calls in one tick; the rest show "n/a" until their turn."""
+        """Drivers without vcpu/balloon stats (the test driver): read the sizes of the new
+        domains that are on screen (`on_screen`), at most DISCOVERY_PER_TICK a tick, from their
+        definitions. The rest show "n/a" until they are scrolled to: never one call per domain
+        for the whole fleet (a host of 10,000 VMs costs what a screen of them costs)."""
         read: set[str] = set()
-        while self._unread and len(read) < DISCOVERY_PER_TICK:
-            uuid, dom = next(iter(self._unread.items()))
-            del self._unread[uuid]
+        shown = self.on_screen
+        wanted = list(self._unread) if shown is None else [u for u in shown if u in self._unread]
+        for uuid in wanted[:DISCOVERY_PER_TICK]:
+            dom = self._unread.pop(uuid)
             self._calls.record("info (discovery)")
             try:
                 _state, max_mem, _mem, nvcpu, _cpu = dom.info()

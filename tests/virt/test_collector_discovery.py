@@ -41,3 +41,29 @@ def test_sizes_arrive_over_a_few_ticks_with_a_bounded_cost_per_tick(tmp_path: Pa
         assert collector.collect().discovery_calls.get("info (discovery)", 0) == 0
     finally:
         close_quietly(conn)
+
+
+def test_only_the_vms_on_screen_have_their_sizes_read(tmp_path: Path) -> None:
+    ensure_event_loop()
+    fleet = write_fleet(tmp_path / "fleet.xml", VMS)
+    calls = CallCounter()
+    conn: libvirt.virConnect = open_connection(
+        f"test://{fleet}", readonly=True, calls=calls, on_close=lambda _: None
+    )
+    try:
+        collector = DomainCollector(conn, "big", 64, calls)
+        first = collector.collect()
+        on_screen = sorted(r.uuid for r in first.changed)[:10]
+        collector.on_screen = frozenset(on_screen)
+        sized: dict[str, int | None] = {r.uuid: r.vcpus for r in first.changed}
+        read = 0
+        for _ in range(math.ceil(VMS / DISCOVERY_PER_TICK) + 2):
+            tick = collector.collect()
+            read += tick.discovery_calls.get("info (discovery)", 0)
+            sized.update({r.uuid: r.vcpus for r in tick.changed})
+        assert all(sized.get(u) is not None for u in on_screen)
+        # What the first tick read (it had no screen yet) plus the screen: not the fleet.
+        before = first.discovery_calls.get("info (discovery)", 0)
+        assert read <= len(on_screen) and before + read < VMS / 2
+    finally:
+        close_quietly(conn)

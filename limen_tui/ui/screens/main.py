@@ -7,6 +7,7 @@ requests: VM actions go through its ActionFlow; every other screen is handed wha
 from __future__ import annotations
 
 import time
+from collections import deque
 from collections.abc import Callable
 
 from rich.text import Text
@@ -84,6 +85,8 @@ class MainScreen(WorkerFailuresToApp, MainCommands):
         self.layout_state = saved_layout.load()
         self.ticks_applied = 0
         self.last_apply_ms = 0.0
+        self.apply_ms: deque[float] = deque(maxlen=1000)
+        """The UI time of the last ticks applied (the diagnostics and the benchmarks read it)."""
         self._own_lines, self._own_note = own_lines or [], own_note
         self._on_shown = on_shown
         self._devices_timer: Timer | None = None
@@ -189,6 +192,7 @@ class MainScreen(WorkerFailuresToApp, MainCommands):
         with self.app.batch_update():
             self.table.apply(update.changed, update.removed)
         self.last_apply_ms = (time.perf_counter() - started) * 1000
+        self.apply_ms.append(self.last_apply_ms)
         self.ticks_applied += 1
         self._show_selected()
 
@@ -244,6 +248,11 @@ class MainScreen(WorkerFailuresToApp, MainCommands):
     @on(VmTable.Highlighted, "#vms")
     def _highlighted(self) -> None:
         self._show_selected()
+
+    @on(VmTable.Shown, "#vms")
+    def _rows_on_screen(self, event: VmTable.Shown) -> None:
+        if self.fleet is not None:
+            self.fleet.on_screen(event.keys)
 
     @on(VmTable.HeaderClicked, "#vms")
     def _header(self, event: VmTable.HeaderClicked) -> None:

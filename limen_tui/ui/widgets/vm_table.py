@@ -94,6 +94,17 @@ class VmTable(ScrollView, can_focus=True):
         def control(self) -> VmTable:
             return self.table
 
+    class Shown(Message):
+        """The rows on screen are other rows now (scrolled, sorted, filtered, resized)."""
+
+        def __init__(self, table: VmTable, keys: tuple[Key, ...]) -> None:
+            super().__init__()
+            self.table, self.keys = table, keys
+
+        @property
+        def control(self) -> VmTable:
+            return self.table
+
     def __init__(self, *, many_hosts: bool = False, id: str | None = None) -> None:
         super().__init__(id=id)
         self.model = TableModel()
@@ -109,6 +120,7 @@ class VmTable(ScrollView, can_focus=True):
         """Painted rows, kept while nothing they show has changed."""
         self._painted: dict[Key, tuple[Text, ...]] = {}
         """The cells of each row as last painted: a delta repaints only cells that differ."""
+        self._shown_keys: tuple[Key, ...] = ()
         self.repainted_rows = 0
         """Rows painted since the start (the benchmarks read it)."""
 
@@ -180,6 +192,18 @@ class VmTable(ScrollView, can_focus=True):
     def on_resize(self, event: events.Resize) -> None:
         self.set_layout(event.size.width, self.many_hosts)
         self._follow_cursor()
+        self._report_shown()
+
+    def watch_scroll_y(self, old: float, new: float) -> None:
+        super().watch_scroll_y(old, new)
+        self._report_shown()
+
+    def _report_shown(self) -> None:
+        """Tell the screen which rows are on screen, when they are other rows than before."""
+        keys = tuple(self.model.window(self.scroll_offset.y, self._page))
+        if keys != self._shown_keys:
+            self._shown_keys = keys
+            self.post_message(self.Shown(self, keys))
 
     def set_layout(self, width: int, many_hosts: bool) -> None:
         """Choose columns for the terminal width; repaints only when the columns change."""
@@ -362,6 +386,7 @@ class VmTable(ScrollView, can_focus=True):
             index = min(self.cursor_row, max(0, len(model) - 1)) if not keep_top else 0
         self._set_cursor(index, scroll=not keep_top)
         self._refresh_rows()
+        self._report_shown()
 
     def set_busy(self, key: Key, word: str | None) -> None:
         """Show `word` in the VM's state cell while an operation on it runs (None: done)."""
