@@ -259,6 +259,8 @@ SCREEN_KEYS: tuple[ScreenKey, ...] = (
     ScreenKey("t", "focus_table", "Table"),
     ScreenKey("i", "diagnostics", "Diagnostics"),
     ScreenKey("H", "hosts", "Hosts"),
+    ScreenKey("P", "pools", "Storage pools"),
+    ScreenKey("N", "networks", "Networks"),
     ScreenKey("right_square_bracket", "next_host(1)", "Next host"),
     ScreenKey("left_square_bracket", "next_host(-1)", "Previous host"),
     ScreenKey("L", "toggle_logs_place", "Logs below/beside"),
