@@ -7,9 +7,14 @@ removed by this file's own cleanup (the harness sweeps only domains).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import subprocess
+import sys
+import time
 import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator, Iterator
+from functools import partial
 from pathlib import Path
 
 import libvirt
@@ -241,3 +246,98 @@ async def test_a_network_started_stopped_and_an_address_pinned(
     op = await h.change("network_stop", OnNetwork(name))
     assert op.state is OpState.SUCCEEDED and "libvirt: stopped" in op.note, op.error
     assert _field(virsh("net-info", name), "Active") == "no"
+
+
+DHCP_CLIENT = Path(__file__).parents[1] / "harness" / "dhcp_client.py"
+
+
+class Namespace:
+    """A network namespace with one veth end in it, the other on a bridge: a client whose
+    MAC is the test's choice asks libvirt's dnsmasq for a real lease."""
+
+    def __init__(self, name: str, bridge: str, mac: str) -> None:
+        self.name, self.inside = name, f"{name[-8:]}b"
+        outside = f"{name[-8:]}a"
+        run = partial(subprocess.run, check=True, capture_output=True, timeout=30)
+        run(["ip", "netns", "add", name])
+        run(["ip", "link", "add", outside, "type", "veth", "peer", "name", self.inside])
+        run(["ip", "link", "set", outside, "master", bridge, "up"])
+        run(["ip", "link", "set", self.inside, "netns", name])
+        run(["ip", "netns", "exec", name, "ip", "link", "set", self.inside, "address", mac])
+        run(["ip", "netns", "exec", name, "ip", "link", "set", self.inside, "up"])
+
+    def lease(self, hostname: str) -> str:
+        client = [sys.executable, str(DHCP_CLIENT), self.inside, hostname]
+        done = subprocess.run(
+            ["ip", "netns", "exec", self.name, *client],
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        return done.stdout.strip()
+
+    def remove(self) -> None:
+        # The veth pair goes with the namespace.
+        subprocess.run(["ip", "netns", "del", self.name], check=False, timeout=30)
+
+
+def _vm_mac(virsh: Virsh, vm: str) -> str:
+    root = ET.fromstring(virsh("dumpxml", vm))
+    mac = root.find("devices/interface/mac")
+    assert mac is not None
+    return mac.get("address", "")
+
+
+async def test_a_real_lease_names_its_vm_and_the_screen_shows_it(
+    host: tuple[Host, AuditLog],
+    made: Made,
+    virsh: Virsh,
+    vm_factory: MakeVm,
+    tmp_path: Path,
+) -> None:
+    h, _audit = host
+    name = f"{made.prefix}lease"
+    bridge = f"lt{made.prefix[8:16]}"
+    made.networks.append(name)
+    (tmp_path / "net.xml").write_text(_network_xml(name, bridge, 249))
+    virsh("net-define", str(tmp_path / "net.xml"))
+    virsh("net-start", name)
+    vm = vm_factory("leased")
+    mac = _vm_mac(virsh, vm)
+    ns = Namespace(made.prefix.rstrip("-"), bridge, mac)
+    try:
+        ip = await asyncio.to_thread(ns.lease, "leased-host")
+    finally:
+        ns.remove()
+    assert ip.startswith("10.249.7.")
+    shown = virsh("net-dhcp-leases", name)
+    assert mac in shown and ip in shown
+
+    (lease,) = await h.leases(name)
+    assert (lease.mac, lease.ip, lease.hostname, lease.vm) == (mac, ip, "leased-host", vm)
+    assert lease.expiry > time.time()
+
+    from textual.app import App
+    from textual.widgets import DataTable
+
+    from limen_tui.ui.screens.networks import NetworksScreen
+
+    app: App[None] = App()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = NetworksScreen(h)
+        app.push_screen(screen)
+        await pilot.pause()
+        rows = screen.query_one("#networks", DataTable)
+        await wait_for(lambda: rows.row_count > 0, limit=20)
+        rows.move_cursor(row=[n.name for n in screen.nets].index(name))
+        leases = screen.query_one("#leases", DataTable)
+        await wait_for(lambda: leases.row_count == 1, limit=20)
+        cells = [str(c) for c in leases.get_row_at(0)]
+        assert cells[0] == mac and cells[1] == f"{ip}/24" and cells[4] == vm
+
+        await pilot.press("p", "enter", "enter", "enter")  # pin this lease's address to it
+        await wait_for(lambda: "succeeded" in screen.last_outcome, limit=30)
+    entry = f"<host mac='{mac}' name='{vm}' ip='{ip}'/>"
+    assert entry in virsh("net-dumpxml", name)
+    assert entry in virsh("net-dumpxml", "--inactive", name)
