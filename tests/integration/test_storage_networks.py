@@ -341,3 +341,39 @@ async def test_a_real_lease_names_its_vm_and_the_screen_shows_it(
     entry = f"<host mac='{mac}' name='{vm}' ip='{ip}'/>"
     assert entry in virsh("net-dumpxml", name)
     assert entry in virsh("net-dumpxml", "--inactive", name)
+
+
+async def test_the_volumes_screen_creates_and_deletes_for_real(
+    host: tuple[Host, AuditLog], made: Made, virsh: Virsh, tmp_path: Path
+) -> None:
+    from textual.app import App
+
+    from limen_tui.ui.screens.volumes import VolumesScreen
+
+    h, _audit = host
+    name = f"{made.prefix}uipool"
+    made.pools.append(name)
+    assert (await h.change("pool_define", DefinePool(name, str(tmp_path / "p")))).note
+    assert (await h.change("pool_start", OnPool(name))).state is OpState.SUCCEEDED
+    (pool,) = [p for p in await h.pools() if p.name == name]
+    assert (pool.kind, pool.path, pool.active) == ("dir", str(tmp_path / "p"), True)
+
+    app: App[None] = App()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = VolumesScreen(h, pool)
+        app.push_screen(screen)
+        await pilot.pause()
+        await pilot.press("c", *"ui.raw", "enter", "backspace", "backspace", "backspace")
+        await pilot.press("backspace", "backspace", *"raw", "enter", *"3M", "enter")
+        await wait_for(lambda: "succeeded" in screen.last_outcome, limit=30)
+        await wait_for(lambda: [v.name for v in screen.volumes] == ["ui.raw"], limit=20)
+        assert _field(virsh("vol-info", "--pool", name, "ui.raw"), "Capacity") == "3.00 MiB"
+        assert screen.volumes[0].used_by == ()
+
+        screen.last_outcome = ""
+        await pilot.press("D", *"ui.ra", "enter")  # not its name: nothing happens
+        await pilot.pause()
+        assert "ui.raw" in virsh("vol-list", name)
+        await pilot.press("w", "enter")
+        await wait_for(lambda: "succeeded" in screen.last_outcome, limit=30)
+    assert "ui.raw" not in virsh("vol-list", name)
