@@ -1,9 +1,7 @@
-"""The pools, volumes and networks screens on the demo hypervisor: pictures at 80x24 and
-120x40, and the safety rules of their keys.
+"""The safety rules of the pools, volumes and networks screens' keys, on the demo's data.
 
 The screens read through a real Host whose reads answer what the demo's test driver said once
-(pollers off, so the picture does not move). The test driver has no DHCP server, so the one
-lease in the networks picture is injected, and says so. What the changes do in libvirt is
+(storage_host.py; their pictures are scenes in scenes.py). What the changes do in libvirt is
 tested on the real daemon (tests/integration/test_storage_networks.py); here `change` is
 recorded, to check what the keys send and what they refuse to send.
 """
@@ -18,126 +16,14 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 
-from limen_tui.demo import demo_uri
-from limen_tui.fleet.host import Host
-from limen_tui.fleet.host_resources import ResourceParams, target
-from limen_tui.fleet.operations import Operation, OpState
-from limen_tui.fleet.registry import RESOURCE_ACTIONS, ResourceActionId
+from limen_tui.fleet.registry import RESOURCE_ACTIONS
 from limen_tui.model.action_params import CreateVolume, OnVolume, PinAddress
-from limen_tui.model.networks import Lease, Network
-from limen_tui.model.storage import Pool, Volume
 from limen_tui.ui.screens.networks import NetworksScreen
 from limen_tui.ui.screens.pools import PoolsScreen
 from limen_tui.ui.screens.volumes import VolumesScreen
-from limen_tui.virt.calls import CallCounter
-from limen_tui.virt.connection import close_quietly, open_connection
-from limen_tui.virt.eventloop import ensure_event_loop
-from limen_tui.virt.networks import read_networks
-from limen_tui.virt.storage import read_pools, read_volumes
 
 from .helpers import inject, injected_app, wait_for
-
-SIZES = [(80, 24), (120, 40)]
-LEASE_ENDS = 2_000_000_000
-"""A fixed end of the injected lease, far ahead (2033), so the picture never changes."""
-
-
-@pytest.fixture(autouse=True)
-def _utc() -> Iterator[None]:
-    old = os.environ.get("TZ")
-    os.environ["TZ"] = "UTC"
-    time.tzset()
-    yield
-    if old is None:
-        os.environ.pop("TZ", None)
-    else:
-        os.environ["TZ"] = old
-    time.tzset()
-
-
-class StillStorageHost(Host):
-    """The demo host's pools, volumes and networks as its test driver said them once; every
-    change is recorded, not sent."""
-
-    def __init__(self) -> None:
-        super().__init__(demo_uri(), key="demo", demo=True)
-        ensure_event_loop()
-        calls = CallCounter()
-        conn = open_connection(demo_uri(), readonly=True, calls=calls, on_close=lambda _: None)
-        try:
-            self.fixed_pools = read_pools(conn, calls)
-            self.fixed_volumes = {
-                p.name: read_volumes(conn, p.name, calls) for p in self.fixed_pools
-            }
-            self.fixed_networks = read_networks(conn, calls)
-        finally:
-            close_quietly(conn)
-        self.changes: list[tuple[str, ResourceParams]] = []
-        vm = next(v.used_by[0] for v in self.fixed_volumes["vm-disks"] if v.used_by)
-        # Injected: the test driver has no DHCP server.
-        self.fixed_leases = [
-            Lease("52:54:00:6b:3c:58", "192.168.122.45", 24, "web-01", LEASE_ENDS, vm)
-        ]
-
-    async def pools(self) -> list[Pool]:
-        return self.fixed_pools
-
-    async def volumes(self, pool: str) -> list[Volume]:
-        return self.fixed_volumes[pool]
-
-    async def networks(self) -> list[Network]:
-        return self.fixed_networks
-
-    async def leases(self, network: str) -> list[Lease]:
-        return self.fixed_leases if network == "default" else []
-
-    async def change(self, action: ResourceActionId, params: ResourceParams) -> Operation:
-        self.changes.append((action, params))
-        op = Operation.new(self.key, "", target(params), action, params)
-        return op.running().finish(OpState.SUCCEEDED, note="recorded")
-
-
-async def _pools(pilot: Pilot[None]) -> None:
-    await inject(pilot.app)  # type: ignore[arg-type]
-    pilot.app.push_screen(PoolsScreen(StillStorageHost()))
-    await pilot.pause()
-    await wait_for(lambda: bool(pilot.app.screen.query_one("#pools").row_count))  # type: ignore[attr-defined]
-    await pilot.pause()
-
-
-async def _volumes(pilot: Pilot[None]) -> None:
-    await _pools(pilot)
-    await pilot.press("down", "down", "enter")  # vm-disks: its volumes are the VMs' disks
-    await pilot.pause()
-    screen = pilot.app.screen
-    assert isinstance(screen, VolumesScreen)
-    await wait_for(lambda: bool(screen.volumes))
-    await pilot.pause()
-
-
-async def _networks(pilot: Pilot[None]) -> None:
-    await inject(pilot.app)  # type: ignore[arg-type]
-    pilot.app.push_screen(NetworksScreen(StillStorageHost()))
-    await pilot.pause()
-    screen = pilot.app.screen
-    assert isinstance(screen, NetworksScreen)
-    await wait_for(lambda: bool(screen.nets) and bool(screen.leases))
-    await pilot.pause()
-
-
-@pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x40"])
-def test_pools_screen(snap_compare: Any, size: tuple[int, int]) -> None:
-    assert snap_compare(injected_app(), terminal_size=size, run_before=_pools)
-
-
-@pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x40"])
-def test_volumes_screen(snap_compare: Any, size: tuple[int, int]) -> None:
-    assert snap_compare(injected_app(), terminal_size=size, run_before=_volumes)
-
-
-@pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x40"])
-def test_networks_screen(snap_compare: Any, size: tuple[int, int]) -> None:
-    assert snap_compare(injected_app(), terminal_size=size, run_before=_networks)
+from .storage_host import StillStorageHost
 
 
 async def _volumes_of(pilot: Pilot[Any], host: StillStorageHost, pool: str) -> VolumesScreen:
@@ -263,3 +149,26 @@ def test_every_storage_and_network_action_has_a_key_on_its_screen_and_in_help() 
         assert [b.key for b in bound] == [spec.key], spec.id
         assert any(label == spec.label for rows in groups.values() for _k, label in rows)
         assert any(label == spec.label for _c, label in help_lines())
+
+
+@pytest.fixture
+def _utc() -> Iterator[None]:
+    # The screens print clock times (a lease's end): pin the zone so the picture does not move.
+    old = os.environ.get("TZ")
+    os.environ["TZ"] = "UTC"
+    time.tzset()
+    yield
+    if old is None:
+        os.environ.pop("TZ", None)
+    else:
+        os.environ["TZ"] = old
+    time.tzset()
+
+
+@pytest.mark.usefixtures("_utc")
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+@pytest.mark.parametrize("scene", ["pools", "volumes", "networks"])
+def test_storage_and_network_pictures(snap_compare: Any, scene: str, size: tuple[int, int]) -> None:
+    from .scenes import SCENES
+
+    assert snap_compare(injected_app(), terminal_size=size, run_before=SCENES[scene])
