@@ -377,3 +377,26 @@ async def test_the_volumes_screen_creates_and_deletes_for_real(
         await pilot.press("w", "enter")
         await wait_for(lambda: "succeeded" in screen.last_outcome, limit=30)
     assert "ui.raw" not in virsh("vol-list", name)
+
+
+async def test_a_read_only_session_changes_nothing_and_audits_the_refusal(
+    libvirtd: str, made: Made, virsh: Virsh, tmp_path: Path
+) -> None:
+    from dataclasses import replace
+
+    audit = AuditLog()
+    fleet = Fleet([libvirtd], lambda _u: None, replace(FAST, readonly=True), audit=audit_to(audit))
+    fleet.start()
+    h = fleet.hosts[libvirtd]
+    name = f"{made.prefix}ro"
+    made.pools.append(name)
+    try:
+        await wait_for(lambda: h.status.state is LinkState.LIVE, limit=30)
+        op = await h.change("pool_define", DefinePool(name, str(tmp_path / "ro")))
+    finally:
+        await fleet.stop()
+    assert op.state is OpState.REFUSED and "read-only" in op.error
+    assert name not in virsh("pool-list", "--all")
+    assert [(r.action, r.outcome) for r in audit.query() if r.vm == f"pool {name}"] == [
+        ("pool_define", "refused")
+    ]

@@ -172,3 +172,40 @@ def test_storage_and_network_pictures(snap_compare: Any, scene: str, size: tuple
     from .scenes import SCENES
 
     assert snap_compare(injected_app(), terminal_size=size, run_before=SCENES[scene])
+
+
+async def test_stopping_a_pool_asks_first_and_enter_means_no() -> None:
+    from limen_tui.model.action_params import OnPool
+    from limen_tui.ui.screens.confirm import ConfirmScreen
+
+    app = injected_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        host = StillStorageHost()
+        screen = PoolsScreen(host)
+        pilot.app.push_screen(screen)
+        await wait_for(lambda: bool(screen.pools))
+        await pilot.pause()
+        await pilot.press("h")
+        await pilot.pause()
+        assert isinstance(pilot.app.screen, ConfirmScreen)
+        assert "backup" in str(pilot.app.screen.question)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert host.changes == []
+        await pilot.press("h", "y")
+        await wait_for(lambda: bool(host.changes))
+        assert host.changes == [("pool_stop", OnPool("backup"))]
+
+
+async def test_a_read_only_session_offers_no_changes() -> None:
+    from dataclasses import replace
+
+    app = injected_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        host = StillStorageHost()
+        host.settings = replace(host.settings, readonly=True)
+        screen = await _volumes_of(pilot, host, "default")
+        await pilot.press("c", "D", "z")
+        await pilot.pause()
+        assert pilot.app.screen is screen
+        assert host.changes == []
