@@ -209,3 +209,23 @@ async def test_a_read_only_session_offers_no_changes() -> None:
         await pilot.pause()
         assert pilot.app.screen is screen
         assert host.changes == []
+
+
+async def test_p_and_n_open_the_screens_of_the_selected_vms_host_on_the_live_demo() -> None:
+    from .helpers import demo_app
+
+    app = demo_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        main: Any = app.main
+        await wait_for(lambda: main.table.row_count > 0, limit=20)
+        main.set_focus(main.table)
+        await pilot.press("P")
+        screen = app.screen
+        assert isinstance(screen, PoolsScreen) and screen.host.key == main.table.selected_row.host
+        await wait_for(lambda: bool(screen.pools), limit=20)
+        assert [p.name for p in screen.pools] == ["backup", "default", "vm-disks"]
+        await pilot.press("escape", "N")
+        nets = app.screen
+        assert isinstance(nets, NetworksScreen)
+        await wait_for(lambda: bool(nets.nets), limit=20)
+        assert {n.name for n in nets.nets} >= {"default", "storage"}

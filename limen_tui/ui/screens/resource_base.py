@@ -78,7 +78,8 @@ class ResourceScreen(WorkerFailuresToApp, ModalScreen[None]):
     async def _change(self, action: ResourceActionId, params: ResourceParams) -> None:
         op = await self.host.change(action, params)
         self.last_outcome, bad = outcome(op)
-        self.notify(self.last_outcome, severity="warning" if bad else "information", markup=False)
+        if not bad:  # what went wrong the main screen says already, as for every operation
+            self.notify(self.last_outcome, markup=False)
         self.reload()
 
     last_outcome: str = ""
