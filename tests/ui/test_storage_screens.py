@@ -229,3 +229,28 @@ async def test_p_and_n_open_the_screens_of_the_selected_vms_host_on_the_live_dem
         assert isinstance(nets, NetworksScreen)
         await wait_for(lambda: bool(nets.nets), limit=20)
         assert {n.name for n in nets.nets} >= {"default", "storage"}
+
+
+def test_the_command_line_knows_pool_vol_and_net() -> None:
+    from limen_tui.ui.command_line import complete, help_lines, parse
+
+    assert parse(":vol vm-disks hv2") == parse("volumes vm-disks hv2")
+    assert parse(":vol vm-disks hv2").args == ("vm-disks", "hv2")
+    assert parse(":networks").name == "net" and parse(":pools").name == "pool"
+    assert complete("po").candidates == ("pool", "pools")
+    assert complete("pool h", hosts=["hv1", "hv2"]).candidates == ("hv1", "hv2")
+    assert {":pool", ":vol", ":net"} <= {c for c, _ in help_lines()}
+
+
+async def test_vol_without_a_pool_says_what_to_type() -> None:
+    app = injected_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await inject(app)
+        main: Any = app.main
+        main.command_entered("vol")
+        await pilot.pause()
+        assert any("vol needs a pool" in n.message for n in app._notifications)
+        main.command_entered("pool nosuchhost")
+        await pilot.pause()
+        assert any("no host nosuchhost" in n.message for n in app._notifications)
+        assert not isinstance(app.screen, PoolsScreen)
