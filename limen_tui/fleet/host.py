@@ -4,6 +4,7 @@
 - `RowBook` (row_book.py): the VMs' rows, ticks and events reconciled (pure);
 - `ActionRunner` (runner.py): actions, confirmed by their events, audited;
 - `HostStore` (host_store.py): last known fleet, metric history, cached reads (store thread);
+- its storage pools, volumes and networks (host_resources.py), changed through the runner;
 - the host's SSH link, health monitor and log sources.
 
 Everything here runs on the consumer's asyncio loop; blocking calls go to the host's own
@@ -26,7 +27,7 @@ import libvirt
 from limen_tui.config.settings import Settings
 from limen_tui.fleet.cache_policy import invalidated_by_event
 from limen_tui.fleet.demo_activity import STEP_EVERY_S, DemoActivity
-from limen_tui.fleet.host_reads import HostReads
+from limen_tui.fleet.host_resources import HostResources
 from limen_tui.fleet.host_store import HostStore
 from limen_tui.fleet.link import LibvirtLink
 from limen_tui.fleet.logs import HostLogs
@@ -69,7 +70,7 @@ def _drop(_update: FleetUpdate) -> None:
     """The sink before a consumer is bound: nothing listens yet."""
 
 
-class Host(HostReads):
+class Host(HostResources):
     """Everything the console keeps for one hypervisor host."""
 
     def __init__(

@@ -259,6 +259,8 @@ SCREEN_KEYS: tuple[ScreenKey, ...] = (
     ScreenKey("t", "focus_table", "Table"),
     ScreenKey("i", "diagnostics", "Diagnostics"),
     ScreenKey("H", "hosts", "Hosts"),
+    ScreenKey("P", "pools", "Storage pools"),
+    ScreenKey("N", "networks", "Networks"),
     ScreenKey("right_square_bracket", "next_host(1)", "Next host"),
     ScreenKey("left_square_bracket", "next_host(-1)", "Previous host"),
     ScreenKey("L", "toggle_logs_place", "Logs below/beside"),
@@ -279,3 +281,98 @@ DEFAULT_KEYS: Mapping[str, str] = {
     **{c.id: c.key for c in OTHER_KEYS},
 }
 """Binding id -> default key: what the config file's [keys] may move."""
+
+
+Resource = Literal["pool", "volume", "network"]
+"""What a storage or network action acts on (the screen that offers it)."""
+
+ResourceActionId = Literal[
+    "pool_start",
+    "pool_stop",
+    "pool_refresh",
+    "pool_autostart",
+    "pool_define",
+    "volume_create",
+    "volume_resize",
+    "volume_clone",
+    "volume_wipe",
+    "volume_delete",
+    "network_start",
+    "network_stop",
+    "network_autostart",
+    "dhcp_pin",
+    "dhcp_unpin",
+]
+
+ResourceEvent = Literal["started", "stopped", "refreshed", "defined"]
+"""The pool or network event that confirms an outcome."""
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceActionSpec:
+    """An action on a storage pool, a volume or a network, offered on its screen."""
+
+    id: ResourceActionId
+    label: str
+    key: str
+    """Its key on the screen that lists `on` (Textual key name)."""
+    on: Resource
+    destructive: bool = False
+    """Asks first, naming what will change."""
+    type_name_to_confirm: bool = False
+    confirms: ResourceEvent | None = None
+    """libvirt's event that confirms it; None: libvirt has no event for this change, so the
+    outcome is read back from libvirt after the call."""
+
+
+RESOURCE_ACTIONS: Mapping[str, ResourceActionSpec] = {
+    s.id: s
+    for s in (
+        ResourceActionSpec("pool_start", "Start pool", "o", "pool", confirms="started"),
+        ResourceActionSpec(
+            "pool_stop", "Stop pool", "h", "pool", destructive=True, confirms="stopped"
+        ),
+        ResourceActionSpec("pool_refresh", "Refresh pool", "r", "pool", confirms="refreshed"),
+        ResourceActionSpec("pool_autostart", "Pool autostart on/off", "a", "pool"),
+        ResourceActionSpec(
+            "pool_define", "Define a directory pool", "n", "pool", confirms="defined"
+        ),
+        ResourceActionSpec("volume_create", "Create volume", "c", "volume"),
+        ResourceActionSpec("volume_resize", "Resize volume", "z", "volume"),
+        ResourceActionSpec("volume_clone", "Clone volume", "y", "volume"),
+        ResourceActionSpec(
+            "volume_wipe",
+            "Wipe volume",
+            "W",
+            "volume",
+            destructive=True,
+            type_name_to_confirm=True,
+        ),
+        ResourceActionSpec(
+            "volume_delete",
+            "Delete volume",
+            "D",
+            "volume",
+            destructive=True,
+            type_name_to_confirm=True,
+        ),
+        ResourceActionSpec("network_start", "Start network", "o", "network", confirms="started"),
+        ResourceActionSpec(
+            "network_stop",
+            "Stop network",
+            "h",
+            "network",
+            destructive=True,
+            confirms="stopped",
+        ),
+        ResourceActionSpec("network_autostart", "Network autostart on/off", "a", "network"),
+        ResourceActionSpec("dhcp_pin", "Pin an address (static DHCP host)", "p", "network"),
+        ResourceActionSpec("dhcp_unpin", "Unpin an address", "u", "network", destructive=True),
+    )
+}
+"""Storage and network actions: the pools, volumes and networks screens take their keys (and
+so help and the palette their entries) from here; every one runs as an audited operation."""
+
+
+def resource_actions(on: Resource) -> list[ResourceActionSpec]:
+    return [a for a in RESOURCE_ACTIONS.values() if a.on == on]

@@ -27,6 +27,7 @@ from limen_tui.fleet.workers import HostWorkers
 from limen_tui.model import DomainEvent, DomainRow, LinkState
 from limen_tui.virt.actions import RUN
 from limen_tui.virt.calls import CallCounter
+from limen_tui.virt.changes import Change, Refused, watch
 
 log = logging.getLogger("limen_tui.fleet")
 
@@ -206,3 +207,65 @@ class ActionRunner:
             return await self._final(op.finish(OpState.FAILED, error=explain(exc)))
         self._changed_flags()
         return await self._final(op.finish(OpState.SUCCEEDED, note=note))
+
+    async def perform_change(self, op: Operation, change: Change) -> Operation:
+        """A change to a pool, volume or network: succeeded only when libvirt's pool or
+        network event came, or (where libvirt has no event for it) when reading libvirt back
+        after the call showed the change; audited like every action."""
+        self._report(op)
+        refusal = self._refusal(op)
+        conn = self._conn()
+        if refusal is not None or conn is None:
+            return await self._final(refusal or op.finish(OpState.FAILED, error="not live"))
+        op = self._report(op.running())
+        try:
+            op = await self._change(op, conn, change)
+        except Refused as exc:
+            op = op.finish(OpState.REFUSED, error=f"{exc}; nothing was sent")
+        except Exception as exc:  # whatever went wrong, the operation ends and is audited
+            op = op.finish(OpState.FAILED, error=explain(exc))
+        self._store.invalidate("", ("pools", "networks"))
+        return await self._final(op)
+
+    async def _change(self, op: Operation, conn: libvirt.virConnect, change: Change) -> Operation:
+        limit, calls = self.settings.confirm_timeout, self._calls
+        confirm = change.confirm
+        loop = asyncio.get_running_loop()
+        seen: asyncio.Future[str] = loop.create_future()
+        end_watch: Callable[[], None] | None = None
+
+        def settle(word: str) -> None:
+            if not seen.done():
+                seen.set_result(word)
+
+        def arrived(word: str) -> None:  # libvirt event thread
+            if confirm is not None and word == confirm.event:
+                loop.call_soon_threadsafe(settle, word)
+
+        if confirm is not None:
+            end_watch = await self._workers.call(lambda: watch(conn, confirm, arrived, calls))
+        try:
+            calls.record(f"action {op.action}")
+            try:
+                note = await self._workers.call(lambda: change.call(conn), limit)
+            except TimeoutError:
+                error = f"libvirt did not answer within {limit:.0f}s"
+                return op.finish(OpState.FAILED, error=error)
+            if confirm is None:
+                read_back = change.read_back
+                if read_back is None:
+                    return op.finish(OpState.SUCCEEDED, note=note)
+                seen_back = await self._workers.call(lambda: read_back(conn))
+                return op.finish(OpState.SUCCEEDED, note=f"{note} ({seen_back})")
+            try:
+                word = await asyncio.wait_for(asyncio.shield(seen), limit)
+            except TimeoutError:
+                return op.finish(
+                    OpState.TIMED_OUT,
+                    error=f"{note}, but libvirt reported no {confirm.event} event within "
+                    f"{limit:.0f}s",
+                )
+            return op.finish(OpState.SUCCEEDED, note=f"{note} (libvirt: {word})")
+        finally:
+            if end_watch is not None:
+                self._workers.later(end_watch)

@@ -95,6 +95,82 @@ class Migrate:
     """The destination as the source's daemon reaches it, when not the console's URI."""
 
 
+@dataclass(frozen=True, slots=True)
+class OnPool:
+    """Start, stop or refresh one storage pool."""
+
+    pool: str
+
+
+@dataclass(frozen=True, slots=True)
+class PoolAutostart:
+    pool: str
+    enabled: bool
+
+
+@dataclass(frozen=True, slots=True)
+class DefinePool:
+    """A new directory pool (type dir) at `path`, built and started."""
+
+    pool: str
+    path: str
+
+
+@dataclass(frozen=True, slots=True)
+class CreateVolume:
+    pool: str
+    name: str
+    format: str
+    capacity: int
+    """Bytes."""
+
+
+@dataclass(frozen=True, slots=True)
+class ResizeVolume:
+    pool: str
+    name: str
+    capacity: int
+    """The new size in bytes; shrinking is refused."""
+
+
+@dataclass(frozen=True, slots=True)
+class CloneVolume:
+    pool: str
+    name: str
+    new_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class OnVolume:
+    """Wipe or delete one volume."""
+
+    pool: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class OnNetwork:
+    """Start or stop one network."""
+
+    network: str
+
+
+@dataclass(frozen=True, slots=True)
+class NetworkAutostart:
+    network: str
+    enabled: bool
+
+
+@dataclass(frozen=True, slots=True)
+class PinAddress:
+    """Add (or remove) a static DHCP host entry: `mac` always gets `ip`."""
+
+    network: str
+    mac: str
+    ip: str
+    hostname: str = ""
+
+
 ActionParams = (
     NoParams
     | Autostart
@@ -108,6 +184,16 @@ ActionParams = (
     | CreateVm
     | CloneVm
     | Migrate
+    | OnPool
+    | PoolAutostart
+    | DefinePool
+    | CreateVolume
+    | ResizeVolume
+    | CloneVolume
+    | OnVolume
+    | OnNetwork
+    | NetworkAutostart
+    | PinAddress
 )
 
 

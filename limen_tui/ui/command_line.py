@@ -15,15 +15,17 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from limen_tui.fleet.registry import ACTIONS, VM_MENU
+from limen_tui.fleet.registry import ACTIONS, RESOURCE_ACTIONS, VM_MENU
 from limen_tui.model import DomainRow
 from limen_tui.ui.columns import matches
+from limen_tui.ui.keys import key_label
 
 RESOURCES: dict[str, str] = {
     "vm": "the VM table",
     "host": "the hosts and their health",
-    "pool": "storage pools (hosts screen)",
-    "net": "networks (hosts screen)",
+    "pool": "storage pools: capacity, start/stop, define (:pool [HOST])",
+    "vol": "a pool's volumes, which VM uses each: :vol POOL [HOST]",
+    "net": "networks, DHCP leases, pinned addresses (:net [HOST])",
     "snap": "snapshots of the selected VM",
     "ops": "the operations pane",
     "events": "the libvirt events pane",
@@ -54,6 +56,12 @@ ALIASES: dict[str, str] = {
     "domrename": "rename",
     "q": "quit",
     "hosts": "host",
+    "pools": "pool",
+    "volumes": "vol",
+    "volume": "vol",
+    "nets": "net",
+    "network": "net",
+    "networks": "net",
     "vms": "vm",
     "snapshots": "snap",
     "operations": "ops",
@@ -170,6 +178,8 @@ def complete(
             pool = list(LAYOUTS)
         elif first == "theme":
             pool = sorted(themes)
+        elif first in ("pool", "net") or (first == "vol" and len(typed) > 1):
+            pool = sorted(hosts)
         elif first in COMMAND_ACTIONS or first == "filter":
             pool = [*sorted(set(vm_names)), *FILTER_WORDS, *(f"host:{h}" for h in hosts)]
         else:
@@ -216,4 +226,8 @@ def help_lines() -> list[tuple[str, str]]:
         (f":{a} [pattern]", f"{ACTIONS[a].label} (the selection, or VMs named)") for a in VM_MENU
     ]
     out += [(f":{name}", what) for name, what in VIEW_COMMANDS.items()]
+    screens = {"pool": ":pool", "volume": ":vol", "network": ":net"}
+    out += [
+        (f"{screens[a.on]}, then {key_label(a.key)}", a.label) for a in RESOURCE_ACTIONS.values()
+    ]
     return out

@@ -19,7 +19,7 @@ from limen_tui.ui.screens.snapshots import SnapshotScreen
 from limen_tui.ui.screens.vm_screen import VmScreen
 from limen_tui.ui.widgets.vm_table import VmTable
 
-from .helpers import FIXED_TIME, burst, inject, still_host
+from .helpers import FIXED_TIME, burst, inject, still_host, wait_for
 
 Scene = Callable[[Pilot[Any]], Awaitable[None]]
 
@@ -188,10 +188,48 @@ async def logs(pilot: Pilot[Any]) -> None:
     await _log_screen(pilot)
 
 
+async def pools(pilot: Pilot[Any]) -> None:
+    from limen_tui.ui.screens.pools import PoolsScreen
+
+    from .storage_host import StillStorageHost
+
+    await loaded(pilot)
+    screen = PoolsScreen(StillStorageHost())
+    _app(pilot).push_screen(screen)
+    await wait_for(lambda: bool(screen.pools))
+    await pilot.pause(0.3)
+
+
+async def volumes(pilot: Pilot[Any]) -> None:
+    from limen_tui.ui.screens.volumes import VolumesScreen
+
+    await pools(pilot)
+    await pilot.press("down", "down", "enter")  # vm-disks: its volumes are the VMs' disks
+    screen = _app(pilot).screen
+    assert isinstance(screen, VolumesScreen)
+    await wait_for(lambda: bool(screen.volumes))
+    await pilot.pause(0.3)
+
+
+async def networks(pilot: Pilot[Any]) -> None:
+    from limen_tui.ui.screens.networks import NetworksScreen
+
+    from .storage_host import StillStorageHost
+
+    await loaded(pilot)
+    screen = NetworksScreen(StillStorageHost())
+    _app(pilot).push_screen(screen)
+    await wait_for(lambda: bool(screen.nets) and bool(screen.leases))
+    await pilot.pause(0.3)
+
+
 SCENES: dict[str, Scene] = {
     "main": loaded,
     "vm-screen": vm_screen,
     "hosts": hosts,
+    "pools": pools,
+    "volumes": volumes,
+    "networks": networks,
     "logs": logs,
     "serial-console": serial_console,
     "snapshots": snapshots,

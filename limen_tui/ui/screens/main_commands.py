@@ -48,17 +48,35 @@ class MainCommands(MainKeys):
         if command.error:
             self._say(command.error, warn=True)
         elif command.kind == "resource":
-            self._open(command.name)
+            self._open(command.name, command.args)
         elif command.kind == "action":
             self._act(command.name, command.args)
         elif command.kind == "view":
             self._view(command.name, command.args)
 
-    def _open(self, name: str) -> None:
+    def _open_on_host(self, name: str, args: tuple[str, ...]) -> None:
+        """:pool [HOST], :vol POOL [HOST], :net [HOST]."""
+        pool = args[0] if name == "vol" and args else ""
+        rest = args[1:] if name == "vol" else args
+        host = rest[0] if rest else ""
+        if name == "vol" and not pool:
+            self._say("vol needs a pool: :vol default (or :pool, then Enter)", warn=True)
+            return
+        if host and (self.fleet is None or host not in self.fleet.hosts):
+            self._say(f"no host {fmt.printable(host)}", warn=True)
+            return
+        if name == "net":
+            self.action_networks(host)
+        else:
+            self.action_pools(host, pool)
+
+    def _open(self, name: str, args: tuple[str, ...] = ()) -> None:
         if name == "vm":
             self.set_focus(self.table)
-        elif name in ("host", "pool", "net"):
+        elif name == "host":
             self.action_hosts()
+        elif name in ("pool", "vol", "net"):
+            self._open_on_host(name, args)
         elif name == "snap":
             self.action_snapshots()
         elif name in ("ops", "audit"):

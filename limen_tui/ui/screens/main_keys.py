@@ -244,6 +244,18 @@ class MainKeys(Screen[None]):
     def action_hosts(self) -> None:
         other_screens.hosts(self, self.fleet, self.show_host)
 
+    def action_pools(self, host: str = "", pool: str = "") -> None:
+        other_screens.pools(self, self._host_for(host), pool)
+
+    def action_networks(self, host: str = "") -> None:
+        other_screens.networks(self, self._host_for(host))
+
+    def _host_for(self, key: str) -> Host | None:
+        """The host named, else the selected VM's, else the first one."""
+        if key:
+            return self.fleet.hosts.get(key) if self.fleet is not None else None
+        return self.host_of(self.table.selected_row) or self._first_host()
+
     def action_diagnostics(self) -> None:
         other_screens.diagnostics(self, self.fleet, self.cache)
 

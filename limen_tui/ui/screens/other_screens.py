@@ -26,9 +26,12 @@ from limen_tui.ui.keys import key_label
 from limen_tui.ui.screens.confirm import ConfirmScreen
 from limen_tui.ui.screens.diagnostics import DiagnosticsScreen
 from limen_tui.ui.screens.hosts import HostsScreen
+from limen_tui.ui.screens.networks import NetworksScreen
+from limen_tui.ui.screens.pools import PoolsScreen
 from limen_tui.ui.screens.serial_console import SerialConsoleScreen
 from limen_tui.ui.screens.snapshots import RunAction, SnapshotScreen
 from limen_tui.ui.screens.vm_screen import VmScreen
+from limen_tui.ui.screens.volumes import VolumesScreen
 from limen_tui.ui.widgets.log_pane import LogPane
 
 MORE_KEYS = [
@@ -61,6 +64,9 @@ def help_keys(bindings: list[BindingType], keymap: dict[str, str]) -> HelpGroups
         ("A log pane (it has the focus)", rows(LogPane.BINDINGS, {})),
         ("VM screen (f)", rows(VmScreen.BINDINGS, {})),
         ("Snapshots (x)", rows(SnapshotScreen.BINDINGS, {})),
+        ("Storage pools (P, :pool)", rows(PoolsScreen.BINDINGS, {})),
+        ("Volumes of a pool (Enter on a pool, :vol POOL)", rows(VolumesScreen.BINDINGS, {})),
+        ("Networks (N, :net)", rows(NetworksScreen.BINDINGS, {})),
         ("Serial console (c)", [("Ctrl+]", "Detach"), ("any other key", "To the guest")]),
         ("Command line (:)", help_lines()),
     ]
@@ -72,6 +78,20 @@ def hosts(screen: Screen[Any], fleet: Fleet | None, chosen: Callable[[str], None
             chosen(host)
 
     screen.app.push_screen(HostsScreen(fleet.hosts if fleet is not None else {}), answered)
+
+
+def pools(screen: Screen[Any], host: Host | None, pool: str = "") -> None:
+    if host is None:
+        screen.notify("No host", severity="warning")
+        return
+    screen.app.push_screen(PoolsScreen(host, open_pool=pool))
+
+
+def networks(screen: Screen[Any], host: Host | None) -> None:
+    if host is None:
+        screen.notify("No host", severity="warning")
+        return
+    screen.app.push_screen(NetworksScreen(host))
 
 
 def diagnostics(screen: Screen[Any], fleet: Fleet | None, cache: Cache | None) -> None:
