@@ -8,6 +8,15 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from limen_tui.model.device_params import (
+    AttachDisk,
+    AttachNic,
+    ChangeMedia,
+    DetachDisk,
+    DetachNic,
+    EditXml,
+    SetBootOrder,
+)
 from limen_tui.model.vm_spec import VmSpec
 
 
@@ -108,6 +117,13 @@ ActionParams = (
     | CreateVm
     | CloneVm
     | Migrate
+    | AttachDisk
+    | DetachDisk
+    | AttachNic
+    | DetachNic
+    | ChangeMedia
+    | SetBootOrder
+    | EditXml
 )
 
 
