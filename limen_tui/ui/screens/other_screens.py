@@ -24,7 +24,9 @@ from limen_tui.ui import text as fmt
 from limen_tui.ui.command_line import help_lines
 from limen_tui.ui.keys import key_label
 from limen_tui.ui.screens.confirm import ConfirmScreen
+from limen_tui.ui.screens.devices import DeviceScreen
 from limen_tui.ui.screens.diagnostics import DiagnosticsScreen
+from limen_tui.ui.screens.domain_xml import XmlScreen
 from limen_tui.ui.screens.hosts import HostsScreen
 from limen_tui.ui.screens.serial_console import SerialConsoleScreen
 from limen_tui.ui.screens.snapshots import RunAction, SnapshotScreen
@@ -61,6 +63,8 @@ def help_keys(bindings: list[BindingType], keymap: dict[str, str]) -> HelpGroups
         ("A log pane (it has the focus)", rows(LogPane.BINDINGS, {})),
         ("VM screen (f)", rows(VmScreen.BINDINGS, {})),
         ("Snapshots (x)", rows(SnapshotScreen.BINDINGS, {})),
+        ("Devices and media (d in the VM screen)", rows(DeviceScreen.BINDINGS, {})),
+        ("Domain XML (X in the VM screen)", rows(XmlScreen.BINDINGS, {})),
         ("Serial console (c)", [("Ctrl+]", "Detach"), ("any other key", "To the guest")]),
         ("Command line (:)", help_lines()),
     ]
