@@ -25,6 +25,8 @@ RESOURCES: dict[str, str] = {
     "pool": "storage pools (hosts screen)",
     "net": "networks (hosts screen)",
     "snap": "snapshots of the selected VM",
+    "dev": "disks, NICs, CD-ROMs and boot order of the selected VM",
+    "xml": "the selected VM's domain XML (view, edit in $EDITOR)",
     "ops": "the operations pane",
     "events": "the libvirt events pane",
     "audit": "the operations pane (the audit log: limen-tui audit)",
@@ -56,6 +58,8 @@ ALIASES: dict[str, str] = {
     "hosts": "host",
     "vms": "vm",
     "snapshots": "snap",
+    "devices": "dev",
+    "edit": "xml",
     "operations": "ops",
     "diagnostics": "diag",
 }

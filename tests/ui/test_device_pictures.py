@@ -10,9 +10,10 @@ from textual.pilot import Pilot
 
 from limen_tui.fleet.device_reads import VmDevices
 from limen_tui.model.device_list import parse_device_list
-from limen_tui.model.xml_edit import xml_diff
+from limen_tui.model.xml_edit import live_vs_config, xml_diff
+from limen_tui.ui.screens.device_forms import AttachDiskForm
 from limen_tui.ui.screens.devices import DeviceScreen
-from limen_tui.ui.screens.domain_xml import XmlDiffScreen
+from limen_tui.ui.screens.domain_xml import XmlDiffScreen, XmlScreen
 
 from .helpers import injected_app
 from .scenes import SceneHost, _app, _row, loaded
@@ -64,6 +65,35 @@ async def device_dialog(pilot: Pilot[Any]) -> None:
     await pilot.pause(0.3)
 
 
+class FixedXmlScreen(XmlScreen):
+    def action_reload(self) -> None:
+        self.base = EDITED
+        self.differs = live_vs_config(XML, EDITED)
+        self.show()
+
+
+async def nothing(_action: str, _params: Any) -> Any:
+    raise AssertionError("a picture changes nothing")
+
+
+async def domain_xml_searched(pilot: Pilot[Any]) -> None:
+    await loaded(pilot)
+    app = _app(pilot)
+    app.push_screen(FixedXmlScreen(_row(app, "web-02"), SceneHost.make(), nothing))
+    await pilot.pause(0.2)
+    await pilot.press("slash", *"boot")
+    await pilot.pause(0.2)
+
+
+async def attach_disk_form(pilot: Pilot[Any]) -> None:
+    await loaded(pilot)
+    app = _app(pilot)
+    app.push_screen(AttachDiskForm(_row(app, "web-02"), parse_device_list(XML), ["default"]))
+    await pilot.pause(0.2)
+    await pilot.press(*"web-02-data.raw", "enter")  # not an absolute path: the form says so
+    await pilot.pause(0.2)
+
+
 async def xml_diff_confirmation(pilot: Pilot[Any]) -> None:
     await loaded(pilot)
     app = _app(pilot)
@@ -77,6 +107,18 @@ SIZES = [(80, 24), (120, 40)]
 @pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x40"])
 def test_device_dialog(snap_compare: Any, size: tuple[int, int]) -> None:
     assert snap_compare(injected_app(), terminal_size=size, run_before=device_dialog)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x40"])
+def test_domain_xml_with_search_and_next_boot_notice(
+    snap_compare: Any, size: tuple[int, int]
+) -> None:
+    assert snap_compare(injected_app(), terminal_size=size, run_before=domain_xml_searched)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x40"])
+def test_attach_disk_form(snap_compare: Any, size: tuple[int, int]) -> None:
+    assert snap_compare(injected_app(), terminal_size=size, run_before=attach_disk_form)
 
 
 @pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x40"])

@@ -37,7 +37,7 @@ FORM_CSS = """
 {name} > Vertical {{ width: 76; max-width: 98%; height: auto; max-height: 98%;
     border: thick $accent; background: $surface; padding: 0 1; overflow-y: auto; }}
 {name} Horizontal {{ height: auto; }}
-{name} Label.field {{ width: 14; padding: 1 1 0 0; }}
+{name} Label.field {{ width: 14; }}
 {name} Input, {name} Select {{ width: 1fr; }}
 {name} #problem {{ color: $error; height: auto; }}
 {name} .hint {{ color: $text-muted; height: auto; }}
@@ -64,18 +64,28 @@ class AttachDiskForm(ModalScreen[AttachDisk | None]):
         title = Text("Attach a disk to ", style="bold").append_text(fmt.literal(self.vm.name))
         with Vertical():
             yield Static(title)
-            yield _field("File", Input(placeholder="/var/lib/libvirt/images/data.qcow2", id="path"))
+            yield _field(
+                "File",
+                Input(compact=True, placeholder="/var/lib/libvirt/images/data.qcow2", id="path"),
+            )
             yield Static("or a new volume:", classes="hint")
             pools = [(fmt.printable(p), p) for p in self.pools]
-            yield _field("Pool", Select(pools, prompt="(no new volume)", id="pool"))
-            yield _field("Volume name", Input(placeholder="data.qcow2", id="volume"))
-            yield _field("Size", Input(placeholder="10G, 512M", id="size"))
+            yield _field("Pool", Select(pools, compact=True, prompt="(no new volume)", id="pool"))
+            yield _field("Volume name", Input(compact=True, placeholder="data.qcow2", id="volume"))
+            yield _field("Size", Input(compact=True, placeholder="10G, 512M", id="size"))
             formats = [("qcow2", "qcow2"), ("raw", "raw")]
-            yield _field("Format", Select(formats, value="qcow2", allow_blank=False, id="format"))
+            yield _field(
+                "Format",
+                Select(formats, compact=True, value="qcow2", allow_blank=False, id="format"),
+            )
             buses = [(b, b) for b in BUSES]
-            yield _field("Bus", Select(buses, value="virtio", allow_blank=False, id="bus"))
-            yield _field("Device", Input(next_target(self.devices, "virtio"), id="target"))
-            yield _field("", Checkbox("CD-ROM drive (file optional)", id="cdrom"))
+            yield _field(
+                "Bus", Select(buses, compact=True, value="virtio", allow_blank=False, id="bus")
+            )
+            yield _field(
+                "Device", Input(next_target(self.devices, "virtio"), id="target", compact=True)
+            )
+            yield _field("", Checkbox("CD-ROM drive (file optional)", id="cdrom", compact=True))
             yield Label("", id="problem")
             yield Static("Enter or Ctrl+S attaches · Esc cancels", classes="hint")
 
@@ -151,12 +161,16 @@ class AttachNicForm(ModalScreen[AttachNic | None]):
         known = ", ".join(fmt.printable(n) for n in self.networks) or "none running"
         with Vertical():
             yield Static(title)
-            yield _field("Type", Select(kinds, value="network", allow_blank=False, id="kind"))
+            yield _field(
+                "Type", Select(kinds, compact=True, value="network", allow_blank=False, id="kind")
+            )
             first = self.networks[0] if self.networks else ""
-            yield _field("Network", Input(first, placeholder="default, or br0", id="source"))
+            yield _field(
+                "Network", Input(first, placeholder="default, or br0", id="source", compact=True)
+            )
             yield Static(Text(f"networks: {known}"), classes="hint")
-            yield _field("Model", Input("virtio", id="model"))
-            yield _field("MAC", Input(placeholder="(libvirt chooses)", id="mac"))
+            yield _field("Model", Input("virtio", id="model", compact=True))
+            yield _field("MAC", Input(compact=True, placeholder="(libvirt chooses)", id="mac"))
             yield Label("", id="problem")
             yield Static("Enter or Ctrl+S attaches · Esc cancels", classes="hint")
 

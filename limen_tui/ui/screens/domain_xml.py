@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shlex
 import subprocess
 import tempfile
@@ -18,12 +19,12 @@ from typing import ClassVar
 
 from rich.syntax import Syntax
 from rich.text import Text
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult, SuspendNotSupported
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import ScrollableContainer, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Footer, Static
+from textual.widgets import Button, Footer, Input, Static
 
 from limen_tui.fleet.device_reads import edit_base, live_config
 from limen_tui.fleet.errors import explain
@@ -36,6 +37,8 @@ from limen_tui.ui import text as fmt
 from limen_tui.ui.screens.devices import RunChange
 from limen_tui.ui.worker_failures import WorkerFailuresToApp
 
+SHOWN_DIFFERENCES = 4
+"""Lines of the live-versus-config difference shown above the XML."""
 NEXT_BOOT = "the persistent config differs from the running VM: changes apply at next boot"
 DIFF_STYLES = (("+++", "bold"), ("---", "bold"), ("@@", "cyan"), ("+", "green"), ("-", "red"))
 
@@ -102,8 +105,9 @@ class XmlDiffScreen(ModalScreen[bool]):
 
 class XmlScreen(WorkerFailuresToApp, ModalScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,q", "dismiss(None)", "Close"),
+        Binding("escape,q", "close", "Close"),
         Binding("e", "edit", "Edit in $EDITOR"),
+        Binding("slash", "search", "Search"),
         Binding("f5,ctrl+r", "reload", "Reload"),
     ]
     AUTO_FOCUS = "#xml-body"
@@ -113,6 +117,9 @@ class XmlScreen(WorkerFailuresToApp, ModalScreen[None]):
         background: $surface; }
     XmlScreen #xml-status { height: auto; max-height: 6; padding: 0 1; }
     XmlScreen #xml-body { height: 1fr; }
+    XmlScreen #xml { width: auto; }
+    XmlScreen #xml-search { display: none; }
+    XmlScreen #xml-search.visible { display: block; }
     """
 
     def __init__(self, vm: DomainRow, host: Host, run: RunChange) -> None:
@@ -123,13 +130,17 @@ class XmlScreen(WorkerFailuresToApp, ModalScreen[None]):
         """An edit libvirt (or the check here) refused, kept for the next `e`."""
         self.differs: list[str] = []
         self.note = Text("")
+        self.term = ""
+        self.match = 0
+        """Which match of the search term the view is at."""
 
     def compose(self) -> ComposeResult:
         with Vertical() as box:
             box.border_title = Text("Domain XML of ").append_text(fmt.literal(self.vm.name))
             yield Static("reading its XML…", id="xml-status")
-            with VerticalScroll(id="xml-body"):
+            with ScrollableContainer(id="xml-body"):
                 yield Static(id="xml")
+            yield Input(placeholder="search (Enter: next match, Esc: close)", id="xml-search")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -151,18 +162,74 @@ class XmlScreen(WorkerFailuresToApp, ModalScreen[None]):
 
     def show(self) -> None:
         base = self.base or ""
-        self.query_one("#xml", Static).update(Syntax(base, "xml", theme="ansi_dark"))
-        status = Text("the persistent definition (what virsh edit edits) · e edits it")
+        text = Syntax(base, "xml", theme="ansi_dark").highlight(base)
+        text.no_wrap = True
+        found = self._matches(base)
+        for start in found:
+            text.stylize("black on yellow", start, start + len(self.term))
+        self.query_one("#xml", Static).update(text)
+        status = Text("the persistent definition (what virsh edit edits) · e edits it · / search")
+        if self.term:
+            status.append(
+                f"\n{len(found)} match(es) for {fmt.printable(self.term)!r}"
+                + (f", at {self.match % len(found) + 1}" if found else ""),
+                style="bold",
+            )
         if self.differs:
             status.append("\n" + NEXT_BOOT, style="yellow")
             shown = [ln for ln in self.differs if ln[:1] in "+-" and ln[:3] not in ("+++", "---")]
-            status.append_text(Text("\n" + "  ".join(fmt.printable(s) for s in shown[:4])))
+            lines = diff_text(shown[:SHOWN_DIFFERENCES])
+            lines.rstrip()
+            status.append("\n").append_text(lines)
+            if len(shown) > SHOWN_DIFFERENCES:
+                status.append(f"\n… {len(shown) - SHOWN_DIFFERENCES} more", style="dim")
         if self.note.plain:
             status.append("\n").append_text(self.note)
         self._status(status)
 
     def _status(self, text: Text) -> None:
         self.query_one("#xml-status", Static).update(text)
+
+    # -- search ------------------------------------------------------------------------------
+
+    def _matches(self, base: str) -> list[int]:
+        if not self.term:
+            return []
+        return [m.start() for m in re.finditer(re.escape(self.term), base, re.IGNORECASE)]
+
+    def action_search(self) -> None:
+        box = self.query_one("#xml-search", Input)
+        box.add_class("visible")
+        self.set_focus(box)
+
+    def action_close(self) -> None:
+        box = self.query_one("#xml-search", Input)
+        if box.has_class("visible"):
+            box.remove_class("visible")
+            box.value = ""
+            self.set_focus(self.query_one("#xml-body"))
+        else:
+            self.dismiss(None)
+
+    @on(Input.Changed, "#xml-search")
+    def _searched(self, event: Input.Changed) -> None:
+        self.term, self.match = event.value, 0
+        self.show()
+        self._scroll_to_match()
+
+    @on(Input.Submitted, "#xml-search")
+    def _next_match(self) -> None:
+        self.match += 1
+        self.show()
+        self._scroll_to_match()
+
+    def _scroll_to_match(self) -> None:
+        base = self.base or ""
+        found = self._matches(base)
+        if found:
+            line = base.count("\n", 0, found[self.match % len(found)])
+            body = self.query_one("#xml-body", ScrollableContainer)
+            body.scroll_to(y=max(0, line - 3), animate=False)
 
     def _say(self, text: str, style: str = "red") -> None:
         self.note = Text(text, style=style)
