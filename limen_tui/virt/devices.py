@@ -216,10 +216,20 @@ def _remove(
     return Change(note, DEFINED)
 
 
+def _portable(el: ET.Element) -> ET.Element:
+    """A live device's XML as libvirt takes it back: runtime parts (libvirt's own aliases, the
+    backing chain) dropped, a user alias (`ua-`) and the address kept."""
+    for child in list(el):
+        alias = child.tag == "alias" and not child.get("name", "").startswith("ua-")
+        if alias or child.tag == "backingStore":
+            el.remove(child)
+    return el
+
+
 def _element(dom: libvirt.virDomain, tag: str, match: Callable[[ET.Element], bool]) -> str | None:
     root = ET.fromstring(dom.XMLDesc(0))
     found = next((el for el in root.findall(f"./devices/{tag}") if match(el)), None)
-    return ET.tostring(found, encoding="unicode") if found is not None else None
+    return ET.tostring(_portable(found), encoding="unicode") if found is not None else None
 
 
 def _drop(tag: str, match: Callable[[ET.Element], bool]) -> Callable[[ET.Element], None]:
@@ -294,12 +304,9 @@ def detach_nic(dom: libvirt.virDomain, p: DetachNic) -> Change:
 
 
 def _with_medium(disk_xml: str, path: str) -> ET.Element:
-    disk = ET.fromstring(disk_xml)
+    disk = _portable(ET.fromstring(disk_xml))
     for old in disk.findall("source"):
         disk.remove(old)
-    for gone in ("backingStore", "alias", "address"):
-        for el in disk.findall(gone):
-            disk.remove(el)
     if path:
         disk.set("type", "file")
         source = ET.Element("source", file=path)

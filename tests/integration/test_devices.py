@@ -211,3 +211,14 @@ async def test_boot_order_is_set_in_the_persistent_config(
 
     op = await change(console, name, "set_boot_order", SetBootOrder(("vdz",)))
     assert op.state is OpState.FAILED and op.error == "this VM has no disk or NIC vdz"
+
+
+async def test_a_nic_libvirt_named_itself_is_detached_by_its_mac(
+    console: Console, vm_factory: MakeVm, virsh: Virsh
+) -> None:
+    name = vm_factory("ownnic", start=True, nic="user")
+    (mac,) = macs(virsh, name)
+    op = await change(console, name, "detach_nic", DetachNic(mac))
+    assert op.state is OpState.NOT_CONFIRMED, op.error  # sent and accepted; the stub keeps it
+    assert "device removed for net0" in op.error
+    assert macs(virsh, name, "--inactive") == []
