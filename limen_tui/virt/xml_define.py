@@ -16,7 +16,14 @@ MIGRATABLE = libvirt.VIR_DOMAIN_XML_MIGRATABLE
 
 
 def xml_for_edit(dom: libvirt.virDomain) -> str:
-    return str(dom.XMLDesc(FOR_EDIT))
+    """The persistent XML with its secrets; without them on a read-only connection (nothing
+    can be defined there anyway)."""
+    try:
+        return str(dom.XMLDesc(FOR_EDIT))
+    except libvirt.libvirtError as exc:
+        if exc.get_error_code() != libvirt.VIR_ERR_OPERATION_DENIED:
+            raise
+        return str(dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE))
 
 
 def live_and_config(dom: libvirt.virDomain) -> tuple[str | None, str]:

@@ -46,6 +46,9 @@ def change_runner(vm: DomainRow, host: Host) -> RunChange:
     return run
 
 
+CHANGES = ("attach_disk", "attach_nic", "detach", "insert", "eject", "boot_order")
+"""The dialog's keys that change the VM: a read-only session offers none of them."""
+
 OUTCOME_STYLE = {OpState.SUCCEEDED: "green", OpState.NOT_CONFIRMED: "yellow"}
 
 
@@ -183,6 +186,11 @@ class DeviceScreen(WorkerFailuresToApp, ModalScreen[None]):
         return kind, name
 
     # -- changes -----------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in CHANGES and self.host.settings.readonly:
+            return None  # hidden and disabled, as on the main screen
+        return True
 
     def change(self, action: str, params: ActionParams) -> None:
         self._status(Text(f"{action.replace('_', ' ')}: running…"))

@@ -37,6 +37,7 @@ from limen_tui.ui import text as fmt
 from limen_tui.ui.screens.devices import RunChange
 from limen_tui.ui.worker_failures import WorkerFailuresToApp
 
+READONLY = "read-only session: nothing can be changed"
 SHOWN_DIFFERENCES = 4
 """Lines of the live-versus-config difference shown above the XML."""
 NEXT_BOOT = "the persistent config differs from the running VM: changes apply at next boot"
@@ -146,6 +147,11 @@ class XmlScreen(WorkerFailuresToApp, ModalScreen[None]):
     def on_mount(self) -> None:
         self.action_reload()
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "edit" and self.host.settings.readonly:
+            return None  # a read-only session shows the XML and edits nothing
+        return True
+
     def action_reload(self) -> None:
         self._load()
 
@@ -240,6 +246,9 @@ class XmlScreen(WorkerFailuresToApp, ModalScreen[None]):
     def action_edit(self) -> None:
         base = self.base
         if base is None:
+            return
+        if self.host.settings.readonly:
+            self._say(READONLY)
             return
         try:
             edited = self.run_editor(self.draft or base)
