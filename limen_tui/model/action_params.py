@@ -5,6 +5,7 @@ Pure data, no libvirt. `as_record()` gives what the audit log stores.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -131,4 +132,11 @@ def as_record(params: ActionParams) -> dict[str, Any]:
     """The parameters as the audit log keeps them (a create's spec flattened, as before)."""
     if isinstance(params, CreateVm):
         return {**asdict(params.spec), "start": params.start}
+    if isinstance(params, EditXml):  # the XML carries secrets (display passwords): not kept
+        digest = hashlib.sha256(params.xml.encode()).hexdigest()
+        return {
+            "xml_sha256": digest,
+            "xml_chars": len(params.xml),
+            "base_sha256": params.base_sha256,
+        }
     return asdict(params)

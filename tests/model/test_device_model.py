@@ -98,3 +98,14 @@ def test_live_and_config_agree_when_only_runtime_state_differs() -> None:
     config = XML.replace("<alias name='virtio-disk0'/>", "")
     assert live_vs_config(live, config) == []
     assert live_vs_config(live, config.replace("'/i/a.qcow2'", "'/i/b.qcow2'")) != []
+
+
+def test_the_audit_keeps_an_xml_edits_digest_not_its_secrets() -> None:
+    from limen_tui.model.action_params import as_record
+    from limen_tui.model.device_params import EditXml
+    from limen_tui.model.xml_edit import sha256
+
+    xml = "<domain><graphics type='vnc' passwd='s3cret'/></domain>"
+    record = as_record(EditXml(xml, "b" * 64))
+    assert record == {"xml_sha256": sha256(xml), "xml_chars": len(xml), "base_sha256": "b" * 64}
+    assert "s3cret" not in repr(record)
