@@ -175,3 +175,60 @@ async def test_the_device_dialog_attaches_a_disk_and_says_what_is_wrong_first(
         await pilot.press("enter")
         await wait_for(lambda: "attach disk succeeded" in screen.outcome.plain, 20)
     assert blocks(virsh, name, "--inactive") == {"vda": disk}
+
+
+async def test_the_device_dialog_inserts_and_ejects_an_iso_and_sets_the_boot_order(
+    console: Console, vm_factory: MakeVm, virsh: Virsh, vm_disk_dir: Path
+) -> None:
+    from limen_tui.ui.screens.ask import AskScreen
+    from limen_tui.ui.screens.confirm import ConfirmScreen
+
+    name = vm_factory("media")
+    cdrom = vm_disk_dir / "cdrom.xml"
+    cdrom.write_text(
+        "<disk type='file' device='cdrom'><driver name='qemu' type='raw'/>"
+        "<target dev='hdc' bus='ide'/><readonly/></disk>"
+    )
+    virsh("attach-device", name, str(cdrom), "--config")
+    virsh("start", name)
+    iso = vm_disk_dir / "tools.iso"
+    iso.write_bytes(b"\0" * 2048 * 16)
+    await console.until_seen(name)
+
+    def running() -> bool:
+        found = console.row(name)
+        return found is not None and found.state.is_active
+
+    await wait_for(running, 20)
+    row = console.row(name)
+    assert row is not None
+    app: App[None] = App()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = DeviceScreen(row, console.session, change_runner(row, console.session))
+        await app.push_screen(screen)
+        await wait_for(lambda: screen.devices is not None, 20)
+        await pilot.press("i")
+        await wait_for(lambda: isinstance(app.screen, AskScreen))
+        await pilot.press(*str(iso), "enter")
+        await wait_for(lambda: "change media succeeded" in screen.outcome.plain, 20)
+        assert "(libvirt: tray " in screen.outcome.plain
+        assert blocks(virsh, name)["hdc"] == str(iso)
+
+        await pilot.press("e")
+        await wait_for(lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("y")
+        await wait_for(
+            lambda: screen.outcome.plain.startswith("change media succeeded: hdc ejected"), 20
+        )
+        assert blocks(virsh, name)["hdc"] == "-"
+
+        await pilot.press("b")
+        await wait_for(lambda: isinstance(app.screen, AskScreen))
+        ask = app.screen
+        await pilot.press("ctrl+a", "ctrl+k", *"hdc vdz", "enter")
+        assert app.screen is ask  # an unknown device is refused by the question
+        await pilot.press("ctrl+a", "ctrl+k", *"hdc", "enter")
+        await wait_for(lambda: "set boot order succeeded" in screen.outcome.plain, 20)
+        assert "applies at next boot" in screen.outcome.plain
+    config = virsh("dumpxml", name, "--inactive")
+    assert "<boot order='1'/>" in config.split("<disk")[1] and "<boot dev=" not in config
