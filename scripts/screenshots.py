@@ -17,8 +17,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from tests.ui.device_scenes import DEVICE_SCENES  # noqa: E402
 from tests.ui.helpers import injected_app  # noqa: E402
 from tests.ui.scenes import SCENES, Scene  # noqa: E402
+
+SCENES = {**SCENES, **DEVICE_SCENES}
 
 
 async def shoot(scene: Scene, size: tuple[int, int]) -> str:

@@ -8,6 +8,8 @@ EVENT_INVALIDATES: dict[tuple[str, str], tuple[str, ...] | None] = {
     ("lifecycle", "undefined"): None,
     ("device", "device added"): ("domain_xml", "domain_details"),
     ("device", "device removed"): ("domain_xml", "domain_details"),
+    ("tray", "tray opened"): ("domain_xml", "domain_details"),
+    ("tray", "tray closed"): ("domain_xml", "domain_details"),
     ("metadata", "metadata changed"): ("domain_xml", "domain_details"),
     ("job", "job completed"): ("domain_details",),
     ("agent", "agent connected"): ("domain_details", "addresses"),

@@ -23,6 +23,15 @@ from limen_tui.model.action_params import (
     SnapshotRevert,
     SnapshotTake,
 )
+from limen_tui.model.device_params import (
+    AttachDisk,
+    AttachNic,
+    ChangeMedia,
+    DetachDisk,
+    DetachNic,
+    EditXml,
+    SetBootOrder,
+)
 
 ActionId = Literal[
     "start",
@@ -42,6 +51,13 @@ ActionId = Literal[
     "snapshot_revert",
     "snapshot_delete",
     "migrate",
+    "attach_disk",
+    "detach_disk",
+    "attach_nic",
+    "detach_nic",
+    "change_media",
+    "set_boot_order",
+    "edit_xml",
 ]
 
 Needs = Literal["running", "shut off", "any"]
@@ -80,6 +96,21 @@ class ActionSpec:
     """Offered in the VM action menu (snapshot actions live in the snapshot screen)."""
     rereads_flags: bool = False
     """Changes what the next tick must read again (autostart, sizes)."""
+    confirms_change: bool = False
+    """The call names the event that confirms it (the device's alias, the CD-ROM's tray,
+    the new definition): device and XML actions (virt/change_actions.py)."""
+
+
+_CHANGES: tuple[tuple[ActionId, str, type[ActionParams], bool], ...] = (
+    ("attach_disk", "Attach disk", AttachDisk, False),
+    ("detach_disk", "Detach disk", DetachDisk, True),
+    ("attach_nic", "Attach NIC", AttachNic, False),
+    ("detach_nic", "Detach NIC", DetachNic, True),
+    ("change_media", "Change CD-ROM medium", ChangeMedia, False),
+    ("set_boot_order", "Set boot order", SetBootOrder, False),
+    ("edit_xml", "Edit domain XML", EditXml, False),
+)
+"""Device and XML actions: (id, label, parameters, destructive)."""
 
 
 def _spec(*specs: ActionSpec) -> dict[str, ActionSpec]:
@@ -193,6 +224,20 @@ ACTIONS: Mapping[str, ActionSpec] = _spec(
     # Run by Fleet.migrate (checks, progress, both hosts' events), not by the action runner;
     # offered in the menu once the UI routes it there.
     ActionSpec("migrate", "Migrate", None, bulk=False, params=Migrate, in_menu=False),
+    # The device dialog and the XML screen run these (ui/screens/devices.py, domain_xml.py).
+    *(
+        ActionSpec(
+            id,
+            label,
+            None,
+            destructive=destructive,
+            bulk=False,
+            params=params,
+            in_menu=False,
+            confirms_change=True,
+        )
+        for id, label, params, destructive in _CHANGES
+    ),
 )
 
 BUSY_WORDS: Mapping[str, str] = {

@@ -25,13 +25,45 @@ from limen_tui.fleet.operations import AuditSink, Operation, OpState
 from limen_tui.fleet.registry import ACTIONS, ActionSpec
 from limen_tui.fleet.workers import HostWorkers
 from limen_tui.model import DomainEvent, DomainRow, LinkState
+from limen_tui.model.device_change import DeviceChange, Expect
 from limen_tui.virt.actions import RUN
 from limen_tui.virt.calls import CallCounter
-from limen_tui.virt.changes import Change, Refused, watch
+from limen_tui.virt.change_actions import CHANGE
+from limen_tui.virt.changes import Refused, ResourceChange, watch
 
 log = logging.getLogger("limen_tui.fleet")
 
 Waiter = tuple[frozenset[str], "asyncio.Future[DomainEvent]"]
+
+
+class Heard:
+    """Every event of one VM from before a change's call on: the call names the event that
+    confirms it only when it returns, and the event may arrive first."""
+
+    def __init__(self) -> None:
+        self.events: list[DomainEvent] = []
+        self._new = asyncio.Event()
+
+    def add(self, event: DomainEvent) -> None:
+        self.events.append(event)
+        self._new.set()
+
+    async def first(self, wanted: tuple[Expect, ...], limit: float) -> DomainEvent | None:
+        """The first event heard that one of `wanted` matches, waiting up to `limit` s."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + limit
+        seen = 0
+        while True:
+            for event in self.events[seen:]:
+                if any(w.matches(event) for w in wanted):
+                    return event
+            seen = len(self.events)
+            self._new.clear()
+            left = deadline - loop.time()
+            if left <= 0:
+                return None
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._new.wait(), left)
 
 
 class ActionRunner:
@@ -54,10 +86,13 @@ class ActionRunner:
         self._changed_flags = changed_flags
         self.audit: AuditSink | None = None
         self._waiters: dict[str, list[Waiter]] = {}
+        self._heard: dict[str, list[Heard]] = {}
 
     # -- events ------------------------------------------------------------------------------
 
     def event_arrived(self, event: DomainEvent) -> None:
+        for heard in self._heard.get(event.uuid, []):
+            heard.add(event)
         if event.kind not in ("lifecycle", "reboot"):
             return
         word = "reboot" if event.kind == "reboot" else event.event
@@ -140,6 +175,8 @@ class ActionRunner:
                 return await self._final(op.finish(OpState.FAILED, error=explain(exc)))
 
     async def _run(self, op: Operation, spec: ActionSpec) -> Operation:
+        if spec.confirms_change:
+            return await self._run_change(op, spec)
         conn, calls, run = self._conn(), self._calls, RUN[spec.id]
         if conn is None:
             return op.finish(OpState.FAILED, error="host is not live")
@@ -186,6 +223,49 @@ class ActionRunner:
         reason = f", {event.reason}" if event.reason else ""
         return op.finish(OpState.SUCCEEDED, note=f"{note} (libvirt: {event.event}{reason})")
 
+    async def _run_change(self, op: Operation, spec: ActionSpec) -> Operation:
+        """A device or XML change: the call says which event confirms it; wait for that one."""
+        conn, calls, run = self._conn(), self._calls, CHANGE[spec.id]
+        if conn is None:
+            return op.finish(OpState.FAILED, error="host is not live")
+        uuid, params, limit = op.uuid, op.params, self.settings.confirm_timeout
+        heard = Heard()
+        self._heard.setdefault(uuid, []).append(heard)
+
+        def work() -> DeviceChange:
+            dom = conn.lookupByUUIDString(uuid)
+            calls.record(f"action {spec.id}")
+            return run(dom, params)
+
+        try:
+            try:
+                change = await self._workers.call(work, limit)
+            except TimeoutError:
+                return op.finish(
+                    OpState.FAILED, error=f"libvirt did not answer within {limit:.0f}s"
+                )
+            if change.expect is None:
+                return op.finish(OpState.SUCCEEDED, note=change.note)
+            wanted = (change.expect, *((change.refuted_by,) if change.refuted_by else ()))
+            event = await heard.first(wanted, limit)
+        finally:
+            left = [h for h in self._heard.get(uuid, []) if h is not heard]
+            if left:
+                self._heard[uuid] = left
+            else:
+                self._heard.pop(uuid, None)
+        if event is None:
+            why = f"; {change.unconfirmed}" if change.unconfirmed else ""
+            return op.finish(
+                OpState.NOT_CONFIRMED,
+                error=f"{change.note}, but libvirt sent no {change.expect.words} within "
+                f"{limit:.0f}s{why}",
+            )
+        said = f"{event.event}{f' {event.reason}' if event.reason else ''}"
+        if change.refuted_by is not None and change.refuted_by.matches(event):
+            return op.finish(OpState.FAILED, error=f"{change.note}, but libvirt said: {said}")
+        return op.finish(OpState.SUCCEEDED, note=f"{change.note} (libvirt: {said})")
+
     async def perform_on_host(
         self, op: Operation, work: Callable[[libvirt.virConnect], str], limit: float = 300.0
     ) -> Operation:
@@ -208,7 +288,7 @@ class ActionRunner:
         self._changed_flags()
         return await self._final(op.finish(OpState.SUCCEEDED, note=note))
 
-    async def perform_change(self, op: Operation, change: Change) -> Operation:
+    async def perform_change(self, op: Operation, change: ResourceChange) -> Operation:
         """A change to a pool, volume or network: succeeded only when libvirt's pool or
         network event came, or (where libvirt has no event for it) when reading libvirt back
         after the call showed the change; audited like every action."""
@@ -227,7 +307,9 @@ class ActionRunner:
         self._store.invalidate("", ("pools", "networks"))
         return await self._final(op)
 
-    async def _change(self, op: Operation, conn: libvirt.virConnect, change: Change) -> Operation:
+    async def _change(
+        self, op: Operation, conn: libvirt.virConnect, change: ResourceChange
+    ) -> Operation:
         limit, calls = self.settings.confirm_timeout, self._calls
         confirm = change.confirm
         loop = asyncio.get_running_loop()

@@ -163,7 +163,7 @@ class HostStatus:
     """When rows come from the cache (the last known fleet), the time they were saved."""
 
 
-EventKind = Literal["lifecycle", "reboot", "agent", "job", "metadata", "device"]
+EventKind = Literal["lifecycle", "reboot", "agent", "job", "metadata", "device", "tray"]
 """Which of libvirt's domain event families an event belongs to."""
 
 

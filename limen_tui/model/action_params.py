@@ -5,9 +5,19 @@ Pure data, no libvirt. `as_record()` gives what the audit log stores.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from limen_tui.model.device_params import (
+    AttachDisk,
+    AttachNic,
+    ChangeMedia,
+    DetachDisk,
+    DetachNic,
+    EditXml,
+    SetBootOrder,
+)
 from limen_tui.model.vm_spec import VmSpec
 
 
@@ -194,6 +204,13 @@ ActionParams = (
     | OnNetwork
     | NetworkAutostart
     | PinAddress
+    | AttachDisk
+    | DetachDisk
+    | AttachNic
+    | DetachNic
+    | ChangeMedia
+    | SetBootOrder
+    | EditXml
 )
 
 
@@ -201,4 +218,11 @@ def as_record(params: ActionParams) -> dict[str, Any]:
     """The parameters as the audit log keeps them (a create's spec flattened, as before)."""
     if isinstance(params, CreateVm):
         return {**asdict(params.spec), "start": params.start}
+    if isinstance(params, EditXml):  # the XML carries secrets (display passwords): not kept
+        digest = hashlib.sha256(params.xml.encode()).hexdigest()
+        return {
+            "xml_sha256": digest,
+            "xml_chars": len(params.xml),
+            "base_sha256": params.base_sha256,
+        }
     return asdict(params)

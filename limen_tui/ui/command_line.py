@@ -27,6 +27,8 @@ RESOURCES: dict[str, str] = {
     "vol": "a pool's volumes, which VM uses each: :vol POOL [HOST]",
     "net": "networks, DHCP leases, pinned addresses (:net [HOST])",
     "snap": "snapshots of the selected VM",
+    "dev": "disks, NICs, CD-ROMs and boot order of the selected VM",
+    "xml": "the selected VM's domain XML (view, edit in $EDITOR)",
     "ops": "the operations pane",
     "events": "the libvirt events pane",
     "audit": "the operations pane (the audit log: limen-tui audit)",
@@ -64,6 +66,8 @@ ALIASES: dict[str, str] = {
     "networks": "net",
     "vms": "vm",
     "snapshots": "snap",
+    "devices": "dev",
+    "edit": "xml",
     "operations": "ops",
     "diagnostics": "diag",
 }

@@ -27,7 +27,7 @@ RESORT_ABOVE = 256
 
 
 @dataclass(slots=True)
-class Change:
+class Repaint:
     """What one delta did to what is shown: the widget repaints from this, nothing more."""
 
     moved: bool = False
@@ -111,9 +111,9 @@ class TableModel:
 
     # -- the fleet's deltas -----------------------------------------------------------------
 
-    def apply(self, changed: Iterable[DomainRow], removed: Iterable[Key] = ()) -> Change:
+    def apply(self, changed: Iterable[DomainRow], removed: Iterable[Key] = ()) -> Repaint:
         """Rows that changed and rows that went; O(len(changed) + len(removed))."""
-        out = Change()
+        out = Repaint()
         sort = self.sort_column.sort
         relocate: dict[Key, SortKey] = {}
         # A row twice in one delta counts as its last.

@@ -37,7 +37,7 @@ class Confirm:
 
 
 @dataclass(frozen=True, slots=True)
-class Change:
+class ResourceChange:
     call: Callable[[libvirt.virConnect], str]
     """Makes the change (blocking); returns what was done, in words. Raises Refused when it
     must not be made."""

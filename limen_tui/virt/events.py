@@ -62,6 +62,7 @@ LIFECYCLE: dict[int, tuple[str, PowerState | None, tuple[str, ...]]] = {
 AGENT_STATES = {1: "connected", 2: "disconnected"}
 AGENT_REASONS = {0: "", 1: "domain started", 2: "channel event"}
 METADATA_TYPES = {0: "description", 1: "title", 2: "element"}
+TRAY_MOVES = {0: "opened", 1: "closed"}
 
 
 def lifecycle_event(host: str, uuid: str, name: str, event: int, detail: int) -> DomainEvent:
@@ -120,6 +121,12 @@ def subscribe(
     def on_device_removed(_c: Any, dom: Any, alias: str, _o: Any) -> None:
         sink(_simple(host, dom, "device", "device removed", alias))
 
+    def on_removal_failed(_c: Any, dom: Any, alias: str, _o: Any) -> None:
+        sink(_simple(host, dom, "device", "device removal failed", alias))
+
+    def on_tray(_c: Any, dom: Any, alias: str, reason: int, _o: Any) -> None:
+        sink(_simple(host, dom, "tray", f"tray {TRAY_MOVES.get(reason, str(reason))}", alias))
+
     wanted: list[tuple[str, int, Callable[..., None]]] = [
         ("lifecycle", libvirt.VIR_DOMAIN_EVENT_ID_LIFECYCLE, on_lifecycle),
         ("reboot", libvirt.VIR_DOMAIN_EVENT_ID_REBOOT, on_reboot),
@@ -128,6 +135,12 @@ def subscribe(
         ("metadata change", libvirt.VIR_DOMAIN_EVENT_ID_METADATA_CHANGE, on_metadata),
         ("device added", libvirt.VIR_DOMAIN_EVENT_ID_DEVICE_ADDED, on_device_added),
         ("device removed", libvirt.VIR_DOMAIN_EVENT_ID_DEVICE_REMOVED, on_device_removed),
+        (
+            "device removal failed",
+            libvirt.VIR_DOMAIN_EVENT_ID_DEVICE_REMOVAL_FAILED,
+            on_removal_failed,
+        ),
+        ("tray change", libvirt.VIR_DOMAIN_EVENT_ID_TRAY_CHANGE, on_tray),
     ]
     ids: list[int] = []
     unsupported: list[str] = []

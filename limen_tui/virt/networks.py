@@ -1,5 +1,5 @@
 """Virtual networks in libvirt: reading them and their DHCP leases, and each change as a
-`Change`.
+`ResourceChange`.
 
 Blocking: run in the host's workers. Start and stop are confirmed by libvirt's network
 lifecycle events. Autostart and the DHCP host entries have no event in libvirt: each is
@@ -15,7 +15,7 @@ import libvirt
 from limen_tui.model.action_params import NetworkAutostart, OnNetwork, PinAddress
 from limen_tui.model.networks import DhcpHost, Lease, Network
 from limen_tui.virt.calls import CallCounter
-from limen_tui.virt.changes import Change, Confirm, Refused
+from limen_tui.virt.changes import Confirm, Refused, ResourceChange
 from limen_tui.virt.domain_uses import domain_uses
 
 
@@ -91,21 +91,21 @@ def read_leases(conn: libvirt.virConnect, network: str, calls: CallCounter) -> l
     return sorted(out, key=lambda lease: lease.ip)
 
 
-def network_start(p: OnNetwork) -> Change:
-    return Change(
+def network_start(p: OnNetwork) -> ResourceChange:
+    return ResourceChange(
         lambda conn: (conn.networkLookupByName(p.network).create(), "start sent")[1],
         Confirm("network", p.network, "started"),
     )
 
 
-def network_stop(p: OnNetwork) -> Change:
-    return Change(
+def network_stop(p: OnNetwork) -> ResourceChange:
+    return ResourceChange(
         lambda conn: (conn.networkLookupByName(p.network).destroy(), "stop sent")[1],
         Confirm("network", p.network, "stopped"),
     )
 
 
-def network_autostart(p: NetworkAutostart) -> Change:
+def network_autostart(p: NetworkAutostart) -> ResourceChange:
     def call(conn: libvirt.virConnect) -> str:
         conn.networkLookupByName(p.network).setAutostart(int(p.enabled))
         return f"autostart {'on' if p.enabled else 'off'}"
@@ -116,7 +116,7 @@ def network_autostart(p: NetworkAutostart) -> Change:
             raise RuntimeError(f"libvirt still says autostart {'on' if now else 'off'}")
         return f"read back: autostart {'on' if now else 'off'}"
 
-    return Change(call, read_back=read_back)
+    return ResourceChange(call, read_back=read_back)
 
 
 def host_xml(p: PinAddress) -> str:
@@ -154,7 +154,7 @@ def _update_flags(net: libvirt.virNetwork) -> int:
     return flags
 
 
-def _pin_change(p: PinAddress, add: bool) -> Change:
+def _pin_change(p: PinAddress, add: bool) -> ResourceChange:
     def call(conn: libvirt.virConnect) -> str:
         net = conn.networkLookupByName(p.network)
         configs = _configs(net)
@@ -191,12 +191,12 @@ def _pin_change(p: PinAddress, add: bool) -> Change:
             )
         return "read back from the live and persistent config"
 
-    return Change(call, read_back=read_back)
+    return ResourceChange(call, read_back=read_back)
 
 
-def dhcp_pin(p: PinAddress) -> Change:
+def dhcp_pin(p: PinAddress) -> ResourceChange:
     return _pin_change(p, add=True)
 
 
-def dhcp_unpin(p: PinAddress) -> Change:
+def dhcp_unpin(p: PinAddress) -> ResourceChange:
     return _pin_change(p, add=False)

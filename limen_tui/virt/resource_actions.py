@@ -6,9 +6,9 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from limen_tui.virt import networks, storage
-from limen_tui.virt.changes import Change
+from limen_tui.virt.changes import ResourceChange
 
-CHANGES: Mapping[str, Callable[[Any], Change]] = {
+CHANGES: Mapping[str, Callable[[Any], ResourceChange]] = {
     "pool_start": storage.pool_start,
     "pool_stop": storage.pool_stop,
     "pool_refresh": storage.pool_refresh,

@@ -1,4 +1,4 @@
-"""Storage pools and volumes in libvirt: reading them, and each change as a `Change`.
+"""Storage pools and volumes in libvirt: reading them, and each change as a `ResourceChange`.
 
 Blocking: run in the host's workers. Pool start, stop, refresh and define are confirmed by
 libvirt's pool events; volume changes and autostart have no event in libvirt, so each is
@@ -22,7 +22,7 @@ from limen_tui.model.action_params import (
 )
 from limen_tui.model.storage import Pool, Volume, human_size
 from limen_tui.virt.calls import CallCounter
-from limen_tui.virt.changes import Change, Confirm, Refused
+from limen_tui.virt.changes import Confirm, Refused, ResourceChange
 from limen_tui.virt.domain_uses import domain_uses
 from limen_tui.virt.host_info import POOL_STATES
 
@@ -119,28 +119,28 @@ def dir_pool_xml(name: str, path: str) -> str:
 # -- pools --------------------------------------------------------------------------------
 
 
-def pool_start(p: OnPool) -> Change:
-    return Change(
+def pool_start(p: OnPool) -> ResourceChange:
+    return ResourceChange(
         lambda conn: (conn.storagePoolLookupByName(p.pool).create(0), "start sent")[1],
         Confirm("pool", p.pool, "started"),
     )
 
 
-def pool_stop(p: OnPool) -> Change:
-    return Change(
+def pool_stop(p: OnPool) -> ResourceChange:
+    return ResourceChange(
         lambda conn: (conn.storagePoolLookupByName(p.pool).destroy(), "stop sent")[1],
         Confirm("pool", p.pool, "stopped"),
     )
 
 
-def pool_refresh(p: OnPool) -> Change:
-    return Change(
+def pool_refresh(p: OnPool) -> ResourceChange:
+    return ResourceChange(
         lambda conn: (conn.storagePoolLookupByName(p.pool).refresh(0), "refresh sent")[1],
         Confirm("pool", p.pool, "refreshed"),
     )
 
 
-def pool_autostart(p: PoolAutostart) -> Change:
+def pool_autostart(p: PoolAutostart) -> ResourceChange:
     def call(conn: libvirt.virConnect) -> str:
         conn.storagePoolLookupByName(p.pool).setAutostart(int(p.enabled))
         return f"autostart {'on' if p.enabled else 'off'}"
@@ -151,10 +151,10 @@ def pool_autostart(p: PoolAutostart) -> Change:
             raise RuntimeError(f"libvirt still says autostart {'on' if now else 'off'}")
         return f"read back: autostart {'on' if now else 'off'}"
 
-    return Change(call, read_back=read_back)
+    return ResourceChange(call, read_back=read_back)
 
 
-def pool_define(p: DefinePool) -> Change:
+def pool_define(p: DefinePool) -> ResourceChange:
     def call(conn: libvirt.virConnect) -> str:
         pool = conn.storagePoolDefineXML(dir_pool_xml(p.pool, p.path), 0)
         try:
@@ -164,13 +164,13 @@ def pool_define(p: DefinePool) -> Change:
             raise
         return f"defined at {p.path}"
 
-    return Change(call, Confirm("pool", p.pool, "defined"))
+    return ResourceChange(call, Confirm("pool", p.pool, "defined"))
 
 
 # -- volumes ------------------------------------------------------------------------------
 
 
-def volume_create(p: CreateVolume) -> Change:
+def volume_create(p: CreateVolume) -> ResourceChange:
     def call(conn: libvirt.virConnect) -> str:
         pool = conn.storagePoolLookupByName(p.pool)
         pool.createXML(volume_xml(p.name, p.format, p.capacity), 0)
@@ -183,10 +183,10 @@ def volume_create(p: CreateVolume) -> Change:
             raise RuntimeError(f"libvirt shows {fmt} of {human_size(capacity)}")
         return f"read back: {fmt}, {human_size(capacity)}"
 
-    return Change(call, read_back=read_back)
+    return ResourceChange(call, read_back=read_back)
 
 
-def volume_resize(p: ResizeVolume) -> Change:
+def volume_resize(p: ResizeVolume) -> ResourceChange:
     def call(conn: libvirt.virConnect) -> str:
         vol = _volume(conn, p.pool, p.name)
         now = vol.info()[1]
@@ -204,10 +204,10 @@ def volume_resize(p: ResizeVolume) -> Change:
             raise RuntimeError(f"libvirt still shows {human_size(capacity)}")
         return f"read back: {human_size(capacity)}"
 
-    return Change(call, read_back=read_back)
+    return ResourceChange(call, read_back=read_back)
 
 
-def volume_clone(p: CloneVolume) -> Change:
+def volume_clone(p: CloneVolume) -> ResourceChange:
     def call(conn: libvirt.virConnect) -> str:
         pool = conn.storagePoolLookupByName(p.pool)
         vol = pool.storageVolLookupByName(p.name)
@@ -219,7 +219,7 @@ def volume_clone(p: CloneVolume) -> Change:
         capacity = _volume(conn, p.pool, p.new_name).info()[1]
         return f"read back: {p.new_name}, {human_size(capacity)}"
 
-    return Change(call, read_back=read_back)
+    return ResourceChange(call, read_back=read_back)
 
 
 def _refuse_if_used(conn: libvirt.virConnect, p: OnVolume, verb: str) -> libvirt.virStorageVol:
@@ -233,7 +233,7 @@ def _refuse_if_used(conn: libvirt.virConnect, p: OnVolume, verb: str) -> libvirt
     return vol
 
 
-def volume_wipe(p: OnVolume) -> Change:
+def volume_wipe(p: OnVolume) -> ResourceChange:
     def call(conn: libvirt.virConnect) -> str:
         _refuse_if_used(conn, p, "wipe").wipe(0)
         return "wiped (zeros written)"
@@ -242,10 +242,10 @@ def volume_wipe(p: OnVolume) -> Change:
         allocation = _volume(conn, p.pool, p.name).info()[2]
         return f"read back: still there, {human_size(allocation)} allocated"
 
-    return Change(call, read_back=read_back)
+    return ResourceChange(call, read_back=read_back)
 
 
-def volume_delete(p: OnVolume) -> Change:
+def volume_delete(p: OnVolume) -> ResourceChange:
     def call(conn: libvirt.virConnect) -> str:
         _refuse_if_used(conn, p, "delete").delete(0)
         return "deleted"
@@ -255,4 +255,4 @@ def volume_delete(p: OnVolume) -> Change:
             raise RuntimeError(f"libvirt still lists {p.name}")
         return "read back: gone from the pool"
 
-    return Change(call, read_back=read_back)
+    return ResourceChange(call, read_back=read_back)

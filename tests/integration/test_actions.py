@@ -198,6 +198,13 @@ async def test_readonly_session_refuses_every_action(
         "snapshot_revert": {"name": "s1"},
         "snapshot_delete": {"name": "s1"},
         "migrate": {"dest": "elsewhere"},
+        "attach_disk": {"target": "vdb", "path": "/var/lib/libvirt/images/x.qcow2"},
+        "detach_disk": {"target": "vda"},
+        "attach_nic": {"kind": "user"},
+        "detach_nic": {"mac": "52:54:00:00:00:01"},
+        "change_media": {"target": "hdc"},
+        "set_boot_order": {"order": ("vda",)},
+        "edit_xml": {"xml": "<domain/>", "base_sha256": ""},
     }
     attempts = [(action, needs.get(action, {})) for action in ACTIONS]
     for action, params in attempts:

@@ -132,3 +132,53 @@ async def test_the_palette_lists_actions_and_screens_from_the_registry() -> None
         options = palette.query_one(OptionList)
         texts = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
         assert any("Shut down (h)" in t for t in texts), texts
+
+
+async def test_dev_and_xml_open_the_selected_vms_devices_and_domain_xml() -> None:
+    from limen_tui.ui.screens.devices import DeviceScreen
+    from limen_tui.ui.screens.domain_xml import XmlScreen
+
+    app = demo_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = await _ready(pilot, app)
+        selected = table.selected_row
+        assert selected is not None
+        await burst(pilot, "colon", *"dev", "enter")
+        await wait_for(lambda: isinstance(app.screen, DeviceScreen))
+        devices = app.screen
+        assert isinstance(devices, DeviceScreen) and devices.vm.uuid == selected.uuid
+        await wait_for(lambda: devices.devices is not None)
+        await burst(pilot, "escape")
+        await burst(pilot, "colon", *"xml", "enter")
+        await wait_for(lambda: isinstance(app.screen, XmlScreen))
+        xml = app.screen
+        assert isinstance(xml, XmlScreen)
+        await wait_for(lambda: xml.base is not None)
+        assert xml.base is not None and f"<uuid>{selected.uuid}</uuid>" in xml.base
+
+
+async def test_a_read_only_session_shows_devices_and_xml_and_offers_no_change() -> None:
+    from limen_tui.config.settings import Settings
+    from limen_tui.ui.screens.devices import DeviceScreen
+    from limen_tui.ui.screens.domain_xml import XmlScreen
+
+    app = demo_app(Settings(refresh_interval=0.2, readonly=True))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _ready(pilot, app)
+        await burst(pilot, "colon", *"dev", "enter")
+        await wait_for(lambda: isinstance(app.screen, DeviceScreen))
+        devices = app.screen
+        assert isinstance(devices, DeviceScreen)
+        await wait_for(lambda: devices.devices is not None)
+        await burst(pilot, "a", "n", "d", "b")
+        assert app.screen is devices  # no form, no question
+        await burst(pilot, "escape")
+        await wait_for(lambda: app.screen is app.main)
+        await burst(pilot, "colon", *"xml", "enter")
+        await wait_for(lambda: isinstance(app.screen, XmlScreen))
+        xml = app.screen
+        assert isinstance(xml, XmlScreen)
+        await wait_for(lambda: xml.base is not None)
+        await burst(pilot, "e")
+        assert app.screen is xml and xml.draft is None
+        assert not xml.note.plain

@@ -79,6 +79,8 @@ class MainCommands(MainKeys):
             self._open_on_host(name, args)
         elif name == "snap":
             self.action_snapshots()
+        elif name in ("dev", "xml"):
+            self._other("devices" if name == "dev" else "domain_xml")
         elif name in ("ops", "audit"):
             self.action_show_log("operations")
             if name == "audit":

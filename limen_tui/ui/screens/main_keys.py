@@ -25,7 +25,7 @@ from limen_tui.ui.focus_rules import Focus, key_is_live
 from limen_tui.ui.key_hold import after_typed
 from limen_tui.ui.keys import action_bindings, key_label, screen_bindings
 from limen_tui.ui.log_feeds import LogFeeds
-from limen_tui.ui.screens import other_screens
+from limen_tui.ui.screens import other_screens, vm_changes
 from limen_tui.ui.screens.help import HelpScreen
 from limen_tui.ui.widgets.log_pane import LogPane
 from limen_tui.ui.widgets.vm_table import VmTable
@@ -289,12 +289,20 @@ class MainKeys(Screen[None]):
         if not targets:
             self.notify("No VM selected", severity="warning")
             return
-        extra = [("vm_screen", "Everything about it", key_label(self.keymap.get("vm_screen", "f")))]
+        extra = [
+            ("vm_screen", "Everything about it", key_label(self.keymap.get("vm_screen", "f"))),
+            ("devices", "Devices and media", ""),
+            ("domain_xml", "Domain XML (view, edit)", ""),
+        ]
         self.actions.menu(targets, self.keymap, extra if len(targets) == 1 else [], self._other)
 
     def _other(self, what: str) -> None:
         if what == "vm_screen":
             self.action_vm_screen()
+        elif what in ("devices", "domain_xml"):
+            row = self.table.selected_row
+            opener = vm_changes.open_devices if what == "devices" else vm_changes.open_domain_xml
+            opener(self, row, self.host_of(row))
 
     def action_vm_screen(self) -> None:
         row = self.table.selected_row

@@ -24,7 +24,9 @@ from limen_tui.ui import text as fmt
 from limen_tui.ui.command_line import help_lines
 from limen_tui.ui.keys import key_label
 from limen_tui.ui.screens.confirm import ConfirmScreen
+from limen_tui.ui.screens.devices import DeviceScreen
 from limen_tui.ui.screens.diagnostics import DiagnosticsScreen
+from limen_tui.ui.screens.domain_xml import XmlScreen
 from limen_tui.ui.screens.hosts import HostsScreen
 from limen_tui.ui.screens.networks import NetworksScreen
 from limen_tui.ui.screens.pools import PoolsScreen
@@ -67,6 +69,8 @@ def help_keys(bindings: list[BindingType], keymap: dict[str, str]) -> HelpGroups
         ("Storage pools (P, :pool)", rows(PoolsScreen.BINDINGS, {})),
         ("Volumes of a pool (Enter on a pool, :vol POOL)", rows(VolumesScreen.BINDINGS, {})),
         ("Networks (N, :net)", rows(NetworksScreen.BINDINGS, {})),
+        ("Devices and media (d in the VM screen)", rows(DeviceScreen.BINDINGS, {})),
+        ("Domain XML (X in the VM screen)", rows(XmlScreen.BINDINGS, {})),
         ("Serial console (c)", [("Ctrl+]", "Detach"), ("any other key", "To the guest")]),
         ("Command line (:)", help_lines()),
     ]

@@ -22,6 +22,7 @@ from limen_tui.fleet.host import Host
 from limen_tui.model import DomainRow
 from limen_tui.model.devices import Devices
 from limen_tui.ui import text as fmt
+from limen_tui.ui.screens.vm_changes import open_devices, open_domain_xml
 from limen_tui.ui.widgets.details import details_table, sparkline
 from limen_tui.ui.worker_failures import WorkerFailuresToApp
 
@@ -33,6 +34,8 @@ class VmScreen(WorkerFailuresToApp, Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q,f", "app.pop_screen", "Back"),
         Binding("f5,ctrl+r", "reload", "Read devices again"),
+        Binding("d", "devices", "Devices and media"),
+        Binding("X", "domain_xml", "Domain XML"),
     ]
     AUTO_FOCUS = "#vm-body"
     DEFAULT_CSS = """
@@ -71,6 +74,12 @@ class VmScreen(WorkerFailuresToApp, Screen[None]):
 
     def action_reload(self) -> None:
         self._fetch()
+
+    def action_devices(self) -> None:
+        open_devices(self, self.row, self.host, then=self.action_reload)
+
+    def action_domain_xml(self) -> None:
+        open_domain_xml(self, self.row, self.host, then=self.action_reload)
 
     @work(exclusive=True, group="vm-screen", exit_on_error=False)
     async def _fetch(self) -> None:

@@ -26,7 +26,7 @@ from textual.strip import Strip
 from limen_tui.model import DomainRow
 from limen_tui.ui import text as fmt
 from limen_tui.ui.columns import ALL_COLUMNS, NAME, NAME_MIN, STATE, Column, columns_for
-from limen_tui.ui.table_model import Change, Key, TableModel
+from limen_tui.ui.table_model import Key, Repaint, TableModel
 
 NAME_MAX = 40
 PAD = 1
@@ -339,7 +339,7 @@ class VmTable(ScrollView, can_focus=True):
 
     # -- the fleet's deltas ----------------------------------------------------------------------
 
-    def apply(self, changed: Iterable[DomainRow], removed: Iterable[Key] = ()) -> Change:
+    def apply(self, changed: Iterable[DomainRow], removed: Iterable[Key] = ()) -> Repaint:
         """Apply rows that changed and rows that went; repaints what of it is on screen."""
         first_fill = not len(self.model)
         removed = list(removed)
