@@ -90,6 +90,7 @@ class MainScreen(WorkerFailuresToApp, MainCommands):
         self._own_lines, self._own_note = own_lines or [], own_note
         self._on_shown = on_shown
         self._devices_timer: Timer | None = None
+        self._details_due = self._details_refetch = False
         many = fleet is not None and len(fleet.hosts) > 1
         lines = settings.event_log_lines
         self.host_bar = HostBar(id="hosts")
@@ -194,7 +195,7 @@ class MainScreen(WorkerFailuresToApp, MainCommands):
         self.last_apply_ms = (time.perf_counter() - started) * 1000
         self.apply_ms.append(self.last_apply_ms)
         self.ticks_applied += 1
-        self._show_selected()
+        self._show_selected_soon()
 
     def domain_event_arrived(self, update: DomainEventArrived) -> None:
         self.events.add_event(update.event, show_host=self.show_host_names)
@@ -204,7 +205,21 @@ class MainScreen(WorkerFailuresToApp, MainCommands):
                 [update.removed] if update.removed is not None else [],
             )
         selected = self.table.selected_row
-        self._show_selected(refetch=selected is not None and selected.uuid == update.event.uuid)
+        self._show_selected_soon(
+            refetch=selected is not None and selected.uuid == update.event.uuid
+        )
+
+    def _show_selected_soon(self, *, refetch: bool = False) -> None:
+        """Ticks and events show the selected VM once per frame, however many arrive: a
+        burst of events for one VM redraws its details once."""
+        self._details_refetch = self._details_refetch or refetch
+        if not self._details_due:
+            self._details_due = True
+            self.call_after_refresh(self._show_selected_now)
+
+    def _show_selected_now(self) -> None:
+        refetch, self._details_due, self._details_refetch = self._details_refetch, False, False
+        self._show_selected(refetch=refetch)
 
     def operation_changed(self, update: OperationChanged) -> None:
         op = update.operation
