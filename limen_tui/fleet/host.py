@@ -264,7 +264,7 @@ class Host(HostReads):
         self.store.save_fleet(
             rows, self.status.facts, force=bool(removed) or not self.store.saved_once
         )
-        self.store.record_tick(tick)
+        self.store.record_tick(tick, changed)
         for key in removed:
             self.noisy.forget(key)
         for episode in self.noisy.observe(changed, time.monotonic()):

@@ -140,6 +140,8 @@ SIZES = [(80, 24), (120, 40)]
     "scene",
     [
         "vm-screen",
+        "vm-screen-graphs",
+        "vm-screen-guest",
         "serial-console",
         "snapshots",
         "create",
