@@ -16,7 +16,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from functools import partial
 from typing import TypeVar
@@ -34,6 +34,7 @@ from limen_tui.fleet.noisy import NoisyRule, NoisyWatch
 from limen_tui.fleet.operations import AuditSink, Operation
 from limen_tui.fleet.row_book import RowBook
 from limen_tui.fleet.runner import ActionRunner
+from limen_tui.fleet.table_addresses import AddressRounds
 from limen_tui.fleet.updates import (
     DomainEventArrived,
     DomainsRefreshed,
@@ -50,6 +51,8 @@ from limen_tui.model import DomainEvent, DomainRow, HostFacts, HostStatus, LinkS
 from limen_tui.model.vm_spec import VmSpec
 from limen_tui.store.cache import Cache
 from limen_tui.store.history import MetricHistory
+from limen_tui.virt.addresses import host_leases, interface_macs, table_addresses
+from limen_tui.virt.addresses import read_local_neighbours as local_neighbours
 from limen_tui.virt.calls import CallCounter
 from limen_tui.virt.collector import DomainCollector, Tick
 
@@ -141,6 +144,8 @@ class Host(HostReads):
         self._task: asyncio.Task[None] | None = None
         self.activity = DemoActivity() if activity and DemoActivity.allowed(uri) else None
         s = self.settings
+        self.address_rounds = AddressRounds()
+        """Which rows on screen are due an address (fleet/table_addresses.py)."""
         self.noisy = NoisyWatch(
             NoisyRule("cpu", s.noisy_threshold_pct, s.noisy_hold_s, s.noisy_clear_samples)
         )
@@ -315,6 +320,40 @@ class Host(HostReads):
         if known.rows:
             tick = Tick(self.key, 0.0, known.rows, [], len(known.rows), {})
             self._publish(DomainsRefreshed(self.key, known.rows, [], tick))
+
+    # -- the table's addresses -----------------------------------------------------------------
+
+    async def ask_addresses(self, uuids: Iterable[str]) -> None:
+        """Find the addresses of these VMs (the rows on screen) whose last answer expired,
+        from the host's DHCP leases and neighbour table; changed rows are published."""
+        due = [u for u in self.address_rounds.due(uuids) if u in self.book.rows]
+        due = [u for u in due if self.book.rows[u].state.is_active]
+        if not due or self.link.conn is None:
+            return
+        calls = self.calls
+        leases = await self.on_host(lambda conn: host_leases(conn, calls))
+        table = await self._remote_neighbours()
+        if table is None:
+            try:
+                table = await self.call(local_neighbours)
+            except OSError:
+                table = {}
+        changed = []
+        for uuid in due:
+            try:
+                macs = interface_macs(await self.domain_xml(uuid))
+            except Exception:  # the VM went meanwhile: nothing to show
+                continue
+            found = table_addresses(macs, leases, table)
+            first = found.addresses[0] if found.addresses else None
+            row = self.book.set_address(
+                uuid, first.address if first else "", first.source if first else None
+            )
+            if row is not None:
+                changed.append(row)
+        if changed:
+            tick = Tick(self.key, time.monotonic(), changed, [], len(self.book), {})
+            self._publish(DomainsRefreshed(self.key, changed, [], tick))
 
     # -- actions -----------------------------------------------------------------------------
 

@@ -105,3 +105,32 @@ async def test_the_host_gives_the_guests_address_and_keeps_it_briefly(
             assert host.calls.tally().get("interfaceAddresses (agent)", 0) == asked  # cached
         finally:
             await host.stop()
+
+
+async def test_the_table_column_gets_the_address_from_the_host_without_asking_the_guest(
+    libvirtd: str, guest: LinuxGuest
+) -> None:
+    """The IP column's chain: the host's leases and neighbour table, never the agent; a
+    second round within the TTL asks nothing."""
+    nic = guest.nics[0]
+    forget_neighbours(guest)
+    guest.shell.run(f"ping -c 1 -W 5 {nic.host_ip} >/dev/null")
+    host = Host(libvirtd, settings=Settings(refresh_interval=600))
+    host.start()
+    try:
+        await wait_for(lambda: host.status.state is LinkState.LIVE and bool(host.rows), 30)
+        uuid = next(r.uuid for r in host.rows.values() if r.name == guest.name)
+        before = host.calls.tally()
+        await host.ask_addresses([uuid])
+        row = host.rows[uuid]
+        assert (row.address, row.address_source) == (nic.guest_ip, "arp")
+        made = {k: v - before.get(k, 0) for k, v in host.calls.tally().items()}
+        made = {k: v for k, v in made.items() if v}
+        assert not any(k.startswith("interfaceAddresses") for k in made), made
+        networks = len(host.link.conn.listAllNetworks(1)) if host.link.conn else 0
+        assert made.get("networkDHCPLeases (addresses)", 0) == networks, made
+        again = host.calls.tally()
+        await host.ask_addresses([uuid])
+        assert host.calls.tally() == again, "asked again within the TTL"
+    finally:
+        await host.stop()

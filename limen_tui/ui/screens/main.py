@@ -37,7 +37,7 @@ from limen_tui.hosts.monitor import (
 from limen_tui.logs.buffer import LogLine
 from limen_tui.model import DomainRow, LinkState
 from limen_tui.store.cache import Cache
-from limen_tui.ui import saved_layout
+from limen_tui.ui import saved_layout, table_addresses
 from limen_tui.ui.action_flow import ActionFlow
 from limen_tui.ui.health_view import summary
 from limen_tui.ui.log_feeds import LogFeeds
@@ -146,6 +146,7 @@ class MainScreen(WorkerFailuresToApp, MainCommands):
         self.own.set_note(self._own_note)
         self.set_class(self.app.size.width < NARROW_BELOW, "narrow")
         self.table.focus()
+        self.set_interval(table_addresses.ASK_EVERY_S, self._ask_addresses)
         if self._on_shown is not None:
             self._on_shown()
 
@@ -238,6 +239,19 @@ class MainScreen(WorkerFailuresToApp, MainCommands):
 
     def own_log_line(self, line: LogLine) -> None:
         self.own.add_lines([line.text], line.level)
+
+    def _ask_addresses(self) -> None:
+        """The IP column's addresses, for the rows on screen only, while it is shown."""
+        if self.fleet is None or all(c.key != "ip" for c in self.table.shown_columns):
+            return
+        keys = table_addresses.rows_on_screen(self.table)
+        if keys:
+            self.run_worker(
+                table_addresses.ask_addresses(self.fleet, keys),
+                group="addresses",
+                exclusive=True,
+                exit_on_error=False,
+            )
 
     # -- the selected VM ---------------------------------------------------------------------
 
