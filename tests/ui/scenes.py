@@ -303,6 +303,21 @@ async def vm_screen_guest(pilot: Pilot[Any]) -> None:
     await burst(pilot, "3")
 
 
+async def noisy_neighbours(pilot: Pilot[Any]) -> None:
+    from limen_tui.fleet.demo_activity import DemoActivity
+    from limen_tui.ui.screens.noisy import NoisyScreen
+
+    from .test_screen_pictures import fixed_health
+
+    await loaded(pilot)
+    host = still_host(fixed_health())
+    rows = list(host.book.rows.values())
+    figures = {r.uuid: r for r in DemoActivity().counters(rows, at=100.0)}
+    host.book.adopt(figures.get(r.uuid, r) for r in rows)
+    _app(pilot).push_screen(NoisyScreen({"demo": host}))
+    await pilot.pause(0.3)
+
+
 async def snapshots(pilot: Pilot[Any]) -> None:
     await loaded(pilot)
     app = _app(pilot)
@@ -387,6 +402,7 @@ SCENES: dict[str, Scene] = {
     "vm-screen-graphs": vm_screen_graphs,
     "vm-screen-guest": vm_screen_guest,
     "hosts": hosts,
+    "noisy-neighbours": noisy_neighbours,
     "logs": logs,
     "serial-console": serial_console,
     "snapshots": snapshots,

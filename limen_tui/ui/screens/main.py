@@ -20,6 +20,7 @@ from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
 from limen_tui import __version__
 from limen_tui.config.settings import Settings
 from limen_tui.fleet.fleet import Fleet
+from limen_tui.fleet.noisy import NoisyEpisode
 from limen_tui.fleet.registry import BUSY_WORDS
 from limen_tui.fleet.updates import (
     BatchFinished,
@@ -236,6 +237,23 @@ class MainScreen(WorkerFailuresToApp, MainCommands):
 
     def health_alert_cleared(self, update: HealthAlertCleared) -> None:
         self.events.note(time.time(), f"{update.host}: alert cleared")
+
+    def noisy_episode(self, update: NoisyEpisode) -> None:
+        """A VM began (or ended) an episode of taking too much of its host: said once."""
+        what = {
+            "cpu": "of the host's CPU",
+            "disk_iops": "disk requests/s",
+            "disk_bytes": "disk bytes/s",
+            "net_bytes": "network bytes/s",
+        }[update.metric]
+        figure = f"{update.value:.0f}%" if update.metric == "cpu" else f"{update.value:.0f}"
+        where = f" on {update.host}" if self.show_host_names else ""
+        if update.began:
+            text = f"NOISY NEIGHBOUR {update.name}{where}: {figure} {what} (:top ranks them)"
+            self.events.alert(time.time(), text)
+            self.notify(text, severity="warning", markup=False)
+        else:
+            self.events.note(time.time(), f"{update.name}{where} is quiet again ({figure} {what})")
 
     def own_log_line(self, line: LogLine) -> None:
         self.own.add_lines([line.text], line.level)
