@@ -31,7 +31,8 @@ from tests.harness.domstats import DomStats, Value, deviation, virsh_domstats
 from tests.harness.linux_guest import LinuxGuest
 from tests.ui.helpers import injected_app, wait_for
 
-INTERVAL = 3.0
+INTERVAL = 5.0
+"""Seconds between the two readings: the edges (a virsh run, a stats call) stay under 1%."""
 TOLERANCE = 0.10
 AGENT_WAIT_S = 30.0
 
@@ -39,6 +40,19 @@ AGENT_WAIT_S = 30.0
 @pytest.fixture(scope="module")
 def guest(linux_guests: MakeLinuxGuest) -> LinuxGuest:
     return linux_guests("vmscreen", disks=("qcow2", "raw"), nics=2, vcpus=2)
+
+
+@pytest.fixture(scope="module")
+def full_filesystem(guest: LinuxGuest) -> str:
+    """An ext2 filesystem on vdb, mounted in the guest and filled to the brim (as root, so
+    the reserved blocks too): what the agent reports and the screen must warn of."""
+    mount = "/mnt/data"
+    guest.shell.run(
+        f"grep -q ' {mount} ' /proc/mounts || {{ mke2fs -q /dev/vdb >/dev/null 2>&1; "
+        f"mkdir -p {mount}; mount -t ext2 /dev/vdb {mount}; "
+        f"dd if=/dev/zero of={mount}/fill bs=1M count=80 >/dev/null 2>&1; sync; }}"
+    )
+    return mount
 
 
 @pytest.fixture
@@ -239,7 +253,7 @@ async def agent_answer(host: Host, guest: LinuxGuest, answered: bool) -> GuestIn
 
 
 async def test_guest_agent_data_is_virsh_guestinfo(
-    libvirtd: str, host: Host, guest: LinuxGuest
+    libvirtd: str, host: Host, guest: LinuxGuest, full_filesystem: str
 ) -> None:
     info = await agent_answer(host, guest, True)
     assert info.answered, info.reason
@@ -255,6 +269,9 @@ async def test_guest_agent_data_is_virsh_guestinfo(
             assert fs.total_bytes == int(theirs[f"fs.{i}.total-bytes"])
     assert info.timezone == theirs.get("timezone.name", "")
     assert info.kernel.startswith(theirs["os.kernel-release"])
+    data = next(fs for fs in info.filesystems if fs.mountpoint == full_filesystem)
+    assert data.fstype == "ext2" and data.full, data  # filled: a health warning
+    assert info.full_filesystems == (data,)
 
 
 async def test_with_the_agent_stopped_the_screen_says_it_is_not_answering(
@@ -278,7 +295,7 @@ def shown(widget: Static, width: int = 120) -> str:
 
 
 async def test_the_vm_screen_shows_each_disk_nic_and_what_the_agent_said(
-    libvirtd: str, host: Host, guest: LinuxGuest, load: None
+    libvirtd: str, host: Host, guest: LinuxGuest, load: None, full_filesystem: str
 ) -> None:
     start_load(guest, "dd if=/dev/zero of=/dev/vda bs=64k count=64 oflag=direct")
     await agent_answer(host, guest, True)
@@ -308,6 +325,7 @@ async def test_the_vm_screen_shows_each_disk_nic_and_what_the_agent_said(
         said = shown(screen.query_one("#vm-guest-body", Static))
         assert theirs["os.kernel-release"] in said, said
         assert guest.nics[0].guest_ip in said, said
+        assert f"health warning: {full_filesystem} at or above 90% full" in said, said
         await pilot.press("4", *"vdb")
         await pilot.pause()
         assert screen.matches, "the XML search found the second disk"
