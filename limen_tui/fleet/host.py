@@ -44,6 +44,7 @@ from limen_tui.fleet.updates import (
     Publish,
 )
 from limen_tui.fleet.vm_changes import clone_operation, create_operation
+from limen_tui.fleet.vm_recent import VmRecent
 from limen_tui.fleet.workers import HostWorkers, StoreThread
 from limen_tui.hosts.monitor import HealthMonitor, HealthSettings
 from limen_tui.hosts.ssh import SshLink
@@ -127,7 +128,7 @@ class Host(HostReads):
             self.workers,
             self.calls,
             self.store,
-            report=lambda op: self._publish(OperationChanged(op)),
+            report=self.report,
             conn=lambda: self.link.conn,
             state=lambda: (self.status.state, self.status.reason),
             rows=lambda: self.book.rows,
@@ -144,6 +145,8 @@ class Host(HostReads):
         self._task: asyncio.Task[None] | None = None
         self.activity = DemoActivity() if activity and DemoActivity.allowed(uri) else None
         s = self.settings
+        self.recent = VmRecent()
+        """Each VM's recent events and finished operations (the VM screen's Events tab)."""
         self.address_rounds = AddressRounds()
         """Which rows on screen are due an address (fleet/table_addresses.py)."""
         self.noisy = NoisyWatch(
@@ -272,6 +275,7 @@ class Host(HostReads):
         self.store.record_tick(tick, changed)
         for key in removed:
             self.noisy.forget(key)
+            self.recent.forget(key[1])
         for episode in self.noisy.observe(changed, time.monotonic()):
             verb = "is a noisy neighbour" if episode.began else "is quiet again"
             log.warning(
@@ -286,11 +290,13 @@ class Host(HostReads):
         return lambda: self._watchers.remove(fn) if fn in self._watchers else None
 
     def report(self, op: Operation) -> None:
-        """Show an operation's progress (one run outside the action runner: a migration)."""
+        """Show an operation's progress (the runner's, or a migration's)."""
+        self.recent.operation(op)
         self._publish(OperationChanged(op))
 
     def event_arrived(self, event: DomainEvent) -> None:
         self.runner.event_arrived(event)
+        self.recent.event(event)
         for watcher in list(self._watchers):
             watcher(event)
         self.store.invalidate(

@@ -15,6 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from limen_tui.fleet.host_store import Metric
+from limen_tui.fleet.vm_recent import RecentLine
 from limen_tui.model import human_bytes
 from limen_tui.model.addresses import GuestAddresses
 from limen_tui.model.guest_info import FULL_PCT, GuestInfo
@@ -299,3 +300,14 @@ def xml_view(xml: str, query: str) -> tuple[Text, list[int]]:
             text.stylize("black on yellow", m.start(), m.end())
             lines.append(xml.count("\n", 0, m.start()))
     return text, lines
+
+
+def recent_view(lines: Sequence[RecentLine]) -> RenderableType:
+    """The VM's recent events and finished operations since the console started, newest last."""
+    if not lines:
+        return Text("no event or operation of this VM since the console started", style="dim")
+    out = Text()
+    for line in lines:
+        out.append(time.strftime("%H:%M:%S ", time.localtime(line.at)), style="dim")
+        out.append(fmt.printable(line.text) + "\n", style="yellow" if line.trouble else "")
+    return out

@@ -22,6 +22,7 @@ from textual.widgets import Static
 
 from limen_tui.config.settings import Settings
 from limen_tui.fleet.host import Host
+from limen_tui.fleet.operations import Operation, OpState
 from limen_tui.model import LinkState
 from limen_tui.model.guest_info import GuestInfo
 from limen_tui.model.vm_figures import VmFigures, figures_between
@@ -329,3 +330,13 @@ async def test_the_vm_screen_shows_each_disk_nic_and_what_the_agent_said(
         await pilot.press("4", *"vdb")
         await pilot.pause()
         assert screen.matches, "the XML search found the second disk"
+        for action in ("pause", "resume"):  # confirmed by libvirt's events, as the keys do
+            done = await host.perform(Operation.new(host.key, row.uuid, row.name, action))
+            assert done.state is OpState.SUCCEEDED, done
+        await pilot.press("escape")  # out of the search box
+        await pilot.press("6")
+        await wait_for(lambda: len(host.recent.of(row.uuid)) >= 4, 10)
+        await pilot.pause(1.5)  # the tab follows the host's lines each second
+        recent = shown(screen.query_one("#vm-recent-body", Static))
+        for line in ("event lifecycle suspended", "pause succeeded", "resume succeeded"):
+            assert line in recent, recent

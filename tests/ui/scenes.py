@@ -6,13 +6,16 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import AsyncGenerator, Awaitable, Callable
+from dataclasses import replace
 from typing import Any
 
 from textual.pilot import Pilot
 
 from limen_tui.fleet.host import Host
+from limen_tui.fleet.operations import Operation, OpState
 from limen_tui.fleet.reads import NewVmChoices
 from limen_tui.logs.lines import Batch
+from limen_tui.model import DomainEvent
 from limen_tui.model.addresses import GuestAddress, GuestAddresses
 from limen_tui.model.devices import Devices
 from limen_tui.model.guest_info import GuestFilesystem, GuestInfo, GuestUser
@@ -286,7 +289,22 @@ def _row(app: LimenApp, name: str) -> Any:
 async def vm_screen(pilot: Pilot[Any]) -> None:
     await loaded(pilot)
     app = _app(pilot)
-    screen = VmScreen(_row(app, "web-02"), SceneHost.make(), refresh_s=3600)
+    row = _row(app, "web-02")
+    host = SceneHost.make()
+    host.recent.event(
+        DomainEvent(FIXED_TIME - 600, "demo", row.uuid, row.name, "lifecycle", "started", "booted")
+    )
+    op = Operation.new("demo", row.uuid, row.name, "reboot")
+    host.recent.operation(
+        replace(
+            op,
+            started_at=FIXED_TIME - 300,
+            finished_at=FIXED_TIME - 288,
+            state=OpState.NOT_CONFIRMED,
+            note="the guest did not say it rebooted",
+        )
+    )
+    screen = VmScreen(row, host, refresh_s=3600)
     app.push_screen(screen)
     await pilot.pause(0.3)
     screen.action_reload()  # the second reading: the rates are there
@@ -316,6 +334,11 @@ async def noisy_neighbours(pilot: Pilot[Any]) -> None:
     host.book.adopt(figures.get(r.uuid, r) for r in rows)
     _app(pilot).push_screen(NoisyScreen({"demo": host}))
     await pilot.pause(0.3)
+
+
+async def vm_screen_events(pilot: Pilot[Any]) -> None:
+    await vm_screen(pilot)
+    await burst(pilot, "6")
 
 
 async def snapshots(pilot: Pilot[Any]) -> None:
@@ -401,6 +424,7 @@ SCENES: dict[str, Scene] = {
     "vm-screen": vm_screen,
     "vm-screen-graphs": vm_screen_graphs,
     "vm-screen-guest": vm_screen_guest,
+    "vm-screen-events": vm_screen_events,
     "hosts": hosts,
     "noisy-neighbours": noisy_neighbours,
     "logs": logs,

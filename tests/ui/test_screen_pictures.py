@@ -142,6 +142,7 @@ SIZES = [(80, 24), (120, 40)]
         "vm-screen",
         "vm-screen-graphs",
         "vm-screen-guest",
+        "vm-screen-events",
         "noisy-neighbours",
         "serial-console",
         "snapshots",

@@ -21,6 +21,7 @@ from textual.widgets import Footer, Input, Static, TabbedContent, TabPane
 
 from limen_tui.fleet.errors import explain
 from limen_tui.fleet.host import Host
+from limen_tui.fleet.vm_recent import RecentLine
 from limen_tui.model import DomainRow
 from limen_tui.model.addresses import GuestAddresses
 from limen_tui.model.devices import Devices
@@ -42,17 +43,17 @@ WINDOWS: tuple[tuple[float, str], ...] = ((300.0, "5 min"), (3600.0, "hour"))
 GRAPH_MIN_WIDTH = 20
 LOG_LINES = 500
 
-TABS = ("figures", "graphs", "guest", "xml", "log")
-
 
 class VmScreen(WorkerFailuresToApp, Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,q,f", "app.pop_screen", "Back"),
+        Binding("escape", "back", "Back"),
+        Binding("q,f", "app.pop_screen", "Back", show=False),
         Binding("1", "tab('figures')", "Figures"),
         Binding("2", "tab('graphs')", "Graphs"),
         Binding("3", "tab('guest')", "Guest"),
         Binding("4", "tab('xml')", "XML"),
         Binding("5", "tab('log')", "Log"),
+        Binding("6", "tab('recent')", "Events"),
         Binding("slash", "search", "Search XML", show=False),
         Binding("n", "next_match", "Next match", show=False),
         Binding("f5,ctrl+r", "reload", "Read again"),
@@ -84,11 +85,12 @@ class VmScreen(WorkerFailuresToApp, Screen[None]):
         self._match = -1
         self.problem = ""
         self.feeds = LogFeeds()
+        self._recent: list[RecentLine] | None = None
 
     def compose(self) -> ComposeResult:
         title = Text("VM ", style="bold", end="").append_text(fmt.literal(self.row.name, "bold"))
         title.append(" on ").append_text(fmt.literal(self.row.host))
-        title.append("  ·  1-5 tabs, Esc back", style="dim")
+        title.append("  ·  1-6 tabs, Esc back", style="dim")
         yield Static(title, id="vm-title")
         with TabbedContent(id="vm-tabs", initial="figures"):
             with (
@@ -112,10 +114,16 @@ class VmScreen(WorkerFailuresToApp, Screen[None]):
                     yield Static(id="vm-xml-body")
             with TabPane("QEMU log", id="log"):
                 yield LogPane(LOG_LINES, id="vm-log", title="QEMU log")
+            with (
+                TabPane("Events", id="recent"),
+                VerticalScroll(id="vm-recent", classes="vm-body"),
+            ):
+                yield Static(id="vm-recent-body")
         yield Footer()
 
     def on_mount(self) -> None:
         self._draw()
+        self._follow_row()
         self.action_reload()
         self.set_interval(FOLLOW_ROW_S, self._follow_row)
         self.set_interval(self.refresh_s, self._read_figures)
@@ -132,18 +140,34 @@ class VmScreen(WorkerFailuresToApp, Screen[None]):
         if row is not None and row != self.row:
             self.row = row
             self._draw()
+        recent = self.host.recent.of(self.row.uuid)
+        if recent != self._recent:
+            self._recent = recent
+            self.query_one("#vm-recent-body", Static).update(views.recent_view(recent))
 
     # -- keys --------------------------------------------------------------------------------
 
     def action_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = tab
-        body = {"figures": "#vm-figures", "graphs": "#vm-graphs", "guest": "#vm-guest"}
+        body = {
+            "figures": "#vm-figures",
+            "graphs": "#vm-graphs",
+            "guest": "#vm-guest",
+            "recent": "#vm-recent",
+        }
         if tab in body:
             self.query_one(body[tab]).focus()
         elif tab == "xml":
             self.query_one("#xml-search", Input).focus()
         else:
             self.query_one("#vm-log", LogPane).lines_widget.focus()
+
+    def action_back(self) -> None:
+        """Esc: out of the search box first (the XML stays), else back to the table."""
+        if isinstance(self.focused, Input):
+            self.query_one("#vm-xml", VerticalScroll).focus()
+        else:
+            self.app.pop_screen()
 
     def action_search(self) -> None:
         self.action_tab("xml")
