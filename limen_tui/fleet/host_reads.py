@@ -7,7 +7,7 @@ read runs in the host's workers (libvirt) or on the store thread (what the cache
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TypeVar
 
 import libvirt
@@ -50,6 +50,11 @@ from limen_tui.virt.vmspec import validate
 T = TypeVar("T")
 
 SSH_COMMAND_S = 10.0
+
+
+def nic_macs(domain_xml: str) -> dict[str, str]:
+    """Each NIC's host-side device -> its MAC, from the VM's definition."""
+    return {dev: mac for mac, dev in interface_macs(domain_xml).items() if dev}
 
 
 class HostReads:
@@ -122,13 +127,15 @@ class HostReads:
         """(wall time, value) of one of the VM's kept figures over the last `seconds`."""
         return await self.store.history_since(uuid, metric, seconds)
 
-    async def vm_sample(self, uuid: str) -> VmSample:
+    async def vm_sample(self, uuid: str, macs: Mapping[str, str] | None = None) -> VmSample:
         """The VM's counters per vCPU, disk and NIC now: one `domainListGetStats` for this VM
-        alone (and `blockInfo` per disk), in the host's workers. For the VM on screen only."""
-        try:
-            macs = {dev: mac for mac, dev in interface_macs(await self.domain_xml(uuid)).items()}
-        except Exception:  # counters without MACs are still counters
-            macs = {}
+        alone (and `blockInfo` per disk), in the host's workers. For the VM on screen only.
+        `macs`: host-side NIC device -> MAC, when the caller has them; else from the XML."""
+        if macs is None:
+            try:
+                macs = nic_macs(await self.domain_xml(uuid))
+            except Exception:  # counters without MACs are still counters
+                macs = {}
         calls = self.calls
         return await self.on_host(lambda conn: read_vm_sample(conn, uuid, calls, macs))
 

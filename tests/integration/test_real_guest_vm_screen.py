@@ -26,6 +26,7 @@ from limen_tui.fleet.operations import Operation, OpState
 from limen_tui.model import LinkState
 from limen_tui.model.guest_info import GuestInfo
 from limen_tui.model.vm_figures import VmFigures, figures_between
+from limen_tui.store.cache import Cache
 from limen_tui.ui.screens.vm_screen import VmScreen
 from tests.conftest import MakeLinuxGuest
 from tests.harness.domstats import DomStats, Value, deviation, virsh_domstats
@@ -58,13 +59,14 @@ def full_filesystem(guest: LinuxGuest) -> str:
 
 @pytest.fixture
 async def host(libvirtd: str, guest: LinuxGuest) -> AsyncIterator[Host]:
-    host = Host(libvirtd, settings=Settings(refresh_interval=600))
-    host.start()
-    try:
-        await wait_for(lambda: host.status.state is LinkState.LIVE and bool(host.rows), 30)
-        yield host
-    finally:
-        await host.stop()
+    with Cache() as cache:  # the test's private XDG cache folder
+        host = Host(libvirtd, settings=Settings(refresh_interval=600), cache=cache)
+        host.start()
+        try:
+            await wait_for(lambda: host.status.state is LinkState.LIVE and bool(host.rows), 30)
+            yield host
+        finally:
+            await host.stop()
 
 
 @pytest.fixture
@@ -340,3 +342,24 @@ async def test_the_vm_screen_shows_each_disk_nic_and_what_the_agent_said(
         recent = shown(screen.query_one("#vm-recent-body", Static))
         for line in ("event lifecycle suspended", "pause succeeded", "resume succeeded"):
             assert line in recent, recent
+
+
+async def test_a_reading_is_one_vms_worth_of_calls(host: Host, guest: LinuxGuest) -> None:
+    """Per refresh of the VM screen: the VM's lookup, one stats call for it alone and one
+    blockInfo per disk (its XML comes from the cache), however many VMs the host has."""
+    uuid = guest.dom.UUIDString()
+    await host.vm_sample(uuid)  # the XML into the cache
+    before = host.calls.tally()
+    started = time.perf_counter()
+    readings = 10
+    for _ in range(readings):
+        await host.vm_sample(uuid)
+    ms = (time.perf_counter() - started) * 1000 / readings
+    made = {k: v - before.get(k, 0) for k, v in host.calls.tally().items()}
+    made = {k: v // readings for k, v in made.items() if v}
+    print(f"one VM screen reading: {ms:.1f} ms, calls {made}, VMs on the host {len(host.rows)}")
+    assert made == {
+        "lookupByUUIDString": 1,
+        "domainListGetStats (VM screen)": 1,
+        "blockInfo (VM screen)": 2,
+    }

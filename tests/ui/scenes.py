@@ -77,6 +77,7 @@ SNAPSHOTS = [
 
 VM_XML = """<domain type='qemu'>
   <name>web-02</name>
+  <description>front web server, behind the load balancer</description>
   <memory unit='KiB'>2097152</memory>
   <vcpu placement='static'>2</vcpu>
   <os><type arch='x86_64' machine='pc'>hvm</type></os>
@@ -86,12 +87,24 @@ VM_XML = """<domain type='qemu'>
       <source file='/srv/vm-disks/web-02-root.qcow2'/>
       <target dev='vda' bus='virtio'/>
     </disk>
+    <disk type='file' device='disk'>
+      <driver name='qemu' type='raw'/>
+      <source file='/srv/vm-disks/web-02-data.raw'/>
+      <target dev='vdb' bus='virtio'/>
+    </disk>
     <interface type='network'>
       <mac address='52:54:00:2a:52:fe'/>
       <source network='default'/>
       <target dev='vnet0'/>
       <model type='virtio'/>
     </interface>
+    <interface type='bridge'>
+      <mac address='52:54:00:2a:52:ff'/>
+      <source bridge='br0'/>
+      <target dev='vnet1'/>
+      <model type='e1000'/>
+    </interface>
+    <graphics type='vnc' port='5901' listen='127.0.0.1'/>
     <channel type='unix'>
       <target type='virtio' name='org.qemu.guest_agent.0'/>
     </channel>
@@ -227,7 +240,7 @@ class SceneHost:
 
         readings = iter(range(1, 10**6))
 
-        async def sample(_uuid: str) -> VmSample:
+        async def sample(_uuid: str, _macs: object = None) -> VmSample:
             return vm_sample(next(readings))
 
         async def guest_info(_uuid: str) -> GuestInfo:

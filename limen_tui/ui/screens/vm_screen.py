@@ -21,10 +21,11 @@ from textual.widgets import Footer, Input, Static, TabbedContent, TabPane
 
 from limen_tui.fleet.errors import explain
 from limen_tui.fleet.host import Host
+from limen_tui.fleet.host_reads import nic_macs
 from limen_tui.fleet.vm_recent import RecentLine
 from limen_tui.model import DomainRow
 from limen_tui.model.addresses import GuestAddresses
-from limen_tui.model.devices import Devices
+from limen_tui.model.devices import Devices, parse_devices
 from limen_tui.model.guest_info import GuestInfo
 from limen_tui.model.vm_figures import VmFigures, VmSample, figures_between
 from limen_tui.ui import text as fmt
@@ -75,6 +76,8 @@ class VmScreen(WorkerFailuresToApp, Screen[None]):
         self.host = host
         self.refresh_s = refresh_s or host.settings.refresh_interval
         self.devices: Devices | None = None
+        self.macs: dict[str, str] | None = None
+        """NIC device -> MAC, from the XML once read (so a reading needs no XMLDesc)."""
         self.figures: VmFigures | None = None
         self._last: VmSample | None = None
         self.guest: GuestInfo | None = None
@@ -201,7 +204,8 @@ class VmScreen(WorkerFailuresToApp, Screen[None]):
     async def _read_devices(self) -> None:
         try:
             self.xml = await self.host.domain_xml(self.row.uuid)
-            self.devices = await self.host.devices(self.row.uuid)
+            self.devices = parse_devices(self.xml)
+            self.macs = nic_macs(self.xml)
             self.problem = ""
         except Exception as exc:
             self.problem = f"cannot read its definition: {explain(exc)}"
@@ -215,7 +219,7 @@ class VmScreen(WorkerFailuresToApp, Screen[None]):
             self._draw()
             return
         try:
-            sample = await self.host.vm_sample(self.row.uuid)
+            sample = await self.host.vm_sample(self.row.uuid, self.macs)
         except Exception as exc:
             self.problem = f"cannot read its counters: {explain(exc)}"
             self._draw()
