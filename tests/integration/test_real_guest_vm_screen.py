@@ -363,3 +363,32 @@ async def test_a_reading_is_one_vms_worth_of_calls(host: Host, guest: LinuxGuest
         "domainListGetStats (VM screen)": 1,
         "blockInfo (VM screen)": 2,
     }
+
+
+def virsh_domifaddr(uri: str, name: str) -> set[tuple[str, str, int]]:
+    """(MAC, address, prefix) of every address ``virsh domifaddr --source agent --full``
+    lists, loopback and IPv6 link-local left out as the console leaves them out."""
+    out = subprocess.run(
+        ["virsh", "-c", uri, "domifaddr", name, "--source", "agent", "--full"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    ).stdout
+    found = set()
+    for line in out.splitlines():
+        m = re.match(r"\s*\S+\s+([0-9a-f:]{17})\s+ipv[46]\s+(\S+)/(\d+)\s*$", line)
+        if m and not m.group(2).startswith(("127.", "::1", "fe80:")):
+            found.add((m.group(1), m.group(2), int(m.group(3))))
+    return found
+
+
+async def test_the_screens_addresses_are_virsh_domifaddrs(
+    libvirtd: str, host: Host, guest: LinuxGuest
+) -> None:
+    await agent_answer(host, guest, True)
+    found = await host.addresses(guest.dom.UUIDString())
+    assert found.source == "agent", found
+    ours = {(a.mac, a.address, a.prefix) for a in found.addresses}
+    assert ours == virsh_domifaddr(libvirtd, guest.name)
+    assert {ip for _mac, ip, _p in ours} == {nic.guest_ip for nic in guest.nics}
