@@ -6,6 +6,7 @@ No widgets and no I/O here: the screen hands in what the host said and places th
 
 from __future__ import annotations
 
+import math
 import re
 import time
 from collections.abc import Sequence
@@ -157,12 +158,18 @@ def graph(
     top: float | None = None,
 ) -> Text:
     """Samples of the last `window_s` seconds as `width` block characters (the mean of each
-    slice of time, blank where nothing was kept), scaled to `top` or the highest mean."""
+    slice of time, blank where nothing was kept), scaled to `top` or the highest mean.
+
+    The graph ends at the newest sample when it is less than a slice old (so the slices do
+    not shift with the moment of drawing), else at `now`, leaving the silence blank."""
     now = time.time() if now is None else now
-    start, step = now - window_s, window_s / width
+    step = window_s / width
+    if samples and 0 <= now - samples[-1][0] < step:
+        now = samples[-1][0] + step / 2  # the newest sample in the middle of the last slice
+    start = now - window_s
     sums, counts = [0.0] * width, [0] * width
     for ts, value in samples:
-        i = int((ts - start) / step)
+        i = math.floor((ts - start) / step)
         if 0 <= i < width:
             sums[i] += value
             counts[i] += 1

@@ -206,14 +206,14 @@ ADDRESSES = GuestAddresses(
 
 
 def history(metric: str, seconds: float) -> list[tuple[float, float]]:
-    """Kept samples at the middle of each graph column, a wave per metric."""
+    """A sample every 2 s (the refresh interval) for the last 40 minutes (the console ran
+    for 40 minutes of the hour), a slow wave per metric."""
     now = time.time()
-    step = seconds / 60
     scale = {"cpu": 40.0, "mem": 900_000.0, "disk": 5e6, "net": 3e6}[metric]
     return [
-        (now - seconds + (i + 0.5) * step, scale * (1.2 + math.sin(i / 6 + len(metric))) / 2.2)
-        for i in range(60)
-        if seconds < 3600 or i >= 20  # the hour: the console ran for 40 minutes of it
+        (now - 1 - 2 * k, scale * (1.2 + math.sin(k / 100 + len(metric))) / 2.2)
+        for k in reversed(range(1200))
+        if 1 + 2 * k <= seconds
     ]
 
 
