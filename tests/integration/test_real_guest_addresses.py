@@ -134,3 +134,27 @@ async def test_the_table_column_gets_the_address_from_the_host_without_asking_th
         assert host.calls.tally() == again, "asked again within the TTL"
     finally:
         await host.stop()
+
+
+async def test_the_ip_column_shows_the_guests_address_on_a_wide_terminal(
+    libvirtd: str, guest: LinuxGuest
+) -> None:
+    """As the operator sees it: the console on the real host, 200 cells wide, the guest on
+    screen; its IP cell shows the address the host's neighbour table has."""
+    from limen_tui.cli.factory import make_app
+    from limen_tui.ui.widgets.vm_table import VmTable, row_id
+    from tests.ui.helpers import burst
+
+    nic = guest.nics[0]
+    guest.shell.run(f"ping -c 1 -W 5 {nic.host_ip} >/dev/null")
+    app = make_app([libvirtd], Settings(refresh_interval=1.0))
+    async with app.run_test(size=(200, 50)) as pilot:
+        table = app.query_one(VmTable)
+        await wait_for(lambda: any(r.name == guest.name for r in table.rows_by_key.values()), 30)
+        await burst(pilot, "slash", *guest.name, "enter")  # the guest on screen
+        key = next(k for k, r in table.rows_by_key.items() if r.name == guest.name)
+
+        def cell() -> str:
+            return str(table.get_cell(row_id(key), "ip"))
+
+        await wait_for(lambda: cell() == nic.guest_ip, 30)

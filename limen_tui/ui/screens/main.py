@@ -16,6 +16,7 @@ from textual.containers import Container, Vertical
 from textual.events import Resize
 from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
+from textual.worker import Worker
 
 from limen_tui import __version__
 from limen_tui.config.settings import Settings
@@ -88,6 +89,7 @@ class MainScreen(WorkerFailuresToApp, MainCommands):
         self._own_lines, self._own_note = own_lines or [], own_note
         self._on_shown = on_shown
         self._devices_timer: Timer | None = None
+        self._addresses: Worker[None] | None = None
         many = fleet is not None and len(fleet.hosts) > 1
         lines = settings.event_log_lines
         self.host_bar = HostBar(id="hosts")
@@ -262,12 +264,13 @@ class MainScreen(WorkerFailuresToApp, MainCommands):
         """The IP column's addresses, for the rows on screen only, while it is shown."""
         if self.fleet is None or all(c.key != "ip" for c in self.table.shown_columns):
             return
+        if self._addresses is not None and not self._addresses.is_finished:
+            return  # the last round is still asking: never pile rounds up behind a slow host
         keys = table_addresses.rows_on_screen(self.table)
         if keys:
-            self.run_worker(
+            self._addresses = self.run_worker(
                 table_addresses.ask_addresses(self.fleet, keys),
                 group="addresses",
-                exclusive=True,
                 exit_on_error=False,
             )
 
