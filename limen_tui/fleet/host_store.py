@@ -10,16 +10,35 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from limen_tui.fleet.last_known import facts_from_json, facts_to_json, rows_from_json, rows_to_json
 from limen_tui.fleet.workers import StoreThread
 from limen_tui.model import DomainRow, HostFacts
 from limen_tui.store.cache import Cache
-from limen_tui.store.history import MetricHistory
+from limen_tui.store.history import MetricHistory, Sample
 from limen_tui.virt.collector import Tick
 
 log = logging.getLogger("limen_tui.fleet")
+
+Metric = Literal["cpu", "mem", "disk", "net"]
+"""A VM's figures kept in the metric history: CPU % of its vCPUs, memory used (KiB), disk
+bytes/s (read + write), network bytes/s (rx + tx)."""
+
+
+def figures_kept(row: DomainRow) -> list[tuple[Metric, float]]:
+    """The row's figures worth a sample (a figure the driver did not give is no sample)."""
+    kept: list[tuple[Metric, float]] = []
+    if row.cpu_pct is not None:
+        kept.append(("cpu", row.cpu_pct))
+    if row.mem_used_kib is not None:
+        kept.append(("mem", float(row.mem_used_kib)))
+    if row.disk_rd_bps is not None or row.disk_wr_bps is not None:
+        kept.append(("disk", (row.disk_rd_bps or 0.0) + (row.disk_wr_bps or 0.0)))
+    if row.net_rx_bps is not None or row.net_tx_bps is not None:
+        kept.append(("net", (row.net_rx_bps or 0.0) + (row.net_tx_bps or 0.0)))
+    return kept
+
 
 SAVE_EVERY_S = 30.0
 """The last known fleet is written at most this often (and when VMs vanish, and at the end)."""
@@ -102,17 +121,29 @@ class HostStore:
         except Exception as exc:
             log.info("%s: last known fleet not saved: %s", self.key, exc)
 
-    def record_tick(self, tick: Tick) -> None:
-        """Keep CPU % per VM and the tick's cost per host, for sparklines and after restarts."""
+    def record_tick(self, tick: Tick, rows: Sequence[DomainRow] | None = None) -> None:
+        """Keep CPU %, memory used, disk and network bytes/s per VM (of `rows`, else the
+        tick's changed rows) and the tick's cost per host, for the graphs and after restarts."""
         history = self.history
         if history is None:
             return
         now, key = time.time(), self.key
-        samples = [
-            (key, r.uuid, "cpu", now, r.cpu_pct) for r in tick.changed if r.cpu_pct is not None
+        samples: list[Sample] = [
+            (key, r.uuid, metric, now, value)
+            for r in (tick.changed if rows is None else rows)
+            for metric, value in figures_kept(r)
         ]
         samples.append((key, "", "refresh_ms", now, tick.seconds * 1000))
         self.thread.later(lambda: history.append_many(samples))
+
+    async def history_since(
+        self, uuid: str, metric: Metric, seconds: float
+    ) -> list[tuple[float, float]]:
+        history, key = self.history, self.key
+        if history is None:
+            return []
+        since = time.time() - seconds
+        return await self.thread.run(lambda: history.since(key, uuid, metric, since))
 
     async def cpu_history(self, uuid: str, points: int = 40) -> list[float]:
         history, key = self.history, self.key

@@ -133,9 +133,7 @@ class ActionRunner:
             except Exception as exc:  # an action must never go unaudited without a word
                 why = explain(exc)
                 note = f"NOT AUDITED: {why}"
-                op = replace(
-                    op, error=f"{op.error}; {note}" if op.error else note, not_audited=why
-                )
+                op = replace(op, error=f"{op.error}; {note}" if op.error else note, not_audited=why)
         return self._report(op)
 
     def _refusal(self, op: Operation) -> Operation | None:

@@ -16,6 +16,7 @@ from textual.worker import Worker, WorkerState
 from limen_tui.config.settings import Settings
 from limen_tui.fleet.errors import explain
 from limen_tui.fleet.fleet import Fleet
+from limen_tui.fleet.noisy import NoisyEpisode
 from limen_tui.fleet.updates import (
     BatchFinished,
     DomainEventArrived,
@@ -51,6 +52,7 @@ ROUTES: dict[type, Callable[[MainScreen, Any], None]] = {
     HealthStateChanged: MainScreen.health_state_changed,
     HealthAlertRaised: MainScreen.health_alert_raised,
     HealthAlertCleared: MainScreen.health_alert_cleared,
+    NoisyEpisode: MainScreen.noisy_episode,
 }
 """The one route from the core to the widgets: each update's type to the screen's handler."""
 
