@@ -25,7 +25,7 @@ from limen_tui.fleet.operations import AuditSink, BatchSummary, Operation, OpSta
 from limen_tui.fleet.updates import BatchFinished, FleetUpdate, Publish
 from limen_tui.fleet.workers import StoreThread
 from limen_tui.hosts.monitor import HealthSettings
-from limen_tui.hosts.ssh import SshLink, SshSettings, SshTarget
+from limen_tui.hosts.ssh_target import SshSettings, SshTarget
 from limen_tui.model import DomainRow, LinkState
 from limen_tui.model.action_params import ActionParams, Migrate, NoParams
 from limen_tui.store.cache import Cache
@@ -94,7 +94,11 @@ class Fleet:
             if key in self.hosts:
                 continue
             local = is_local_uri(plan.uri) and plan.ssh is None
-            link = SshLink(plan.ssh, ssh or SshSettings()) if plan.ssh is not None else None
+            link = None
+            if plan.ssh is not None:
+                from limen_tui.hosts.ssh import SshLink  # asyncssh: only for a host over SSH
+
+                link = SshLink(plan.ssh, ssh or SshSettings())
             self.hosts[key] = Host(
                 plan.uri,
                 self._forward,

@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from functools import partial
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import libvirt
 
@@ -45,13 +45,15 @@ from limen_tui.fleet.updates import (
 from limen_tui.fleet.vm_changes import clone_operation, create_operation
 from limen_tui.fleet.workers import HostWorkers, StoreThread
 from limen_tui.hosts.monitor import HealthMonitor, HealthSettings
-from limen_tui.hosts.ssh import SshLink
 from limen_tui.model import DomainEvent, DomainRow, HostFacts, HostStatus, LinkState
 from limen_tui.model.vm_spec import VmSpec
 from limen_tui.store.cache import Cache
 from limen_tui.store.history import MetricHistory
 from limen_tui.virt.calls import CallCounter
 from limen_tui.virt.collector import DomainCollector, Tick
+
+if TYPE_CHECKING:  # asyncssh loads only for a host over SSH (fleet.py builds the link)
+    from limen_tui.hosts.ssh import SshLink
 
 log = logging.getLogger("limen_tui.fleet")  # one name for the whole fleet in the own log
 T = TypeVar("T")

@@ -22,7 +22,7 @@ import libvirt
 from limen_tui.config.settings import Settings
 from limen_tui.fleet.probe import PROBE_EVERY, Probe, answers, probe_for, resolve_ssh
 from limen_tui.fleet.workers import HostWorkers
-from limen_tui.hosts.ssh import host_key_sentence
+from limen_tui.hosts.ssh_target import host_key_sentence
 from limen_tui.model import DomainEvent, HostFacts, LinkState
 from limen_tui.model.backoff import Backoff
 from limen_tui.virt.calls import CallCounter
