@@ -199,7 +199,7 @@ class Host(HostReads):
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-        await self.store.save_now(list(self.book.rows.values()), self.status.facts)
+        await self.store.save_now(self.status.facts)
         await self.link.close()
         if self.health is not None:
             await self.health.stop()
@@ -262,9 +262,8 @@ class Host(HostReads):
             self.link_changed(LinkState.LIVE, "")
         else:
             self._publish(HostStatusChanged(self.status))
-        rows = list(self.book.rows.values())
         self.store.save_fleet(
-            rows, self.status.facts, force=bool(removed) or not self.store.saved_once
+            changed, [uuid for _host, uuid in removed], self.status.facts, self.book.rows
         )
         self.store.record_tick(tick)
         for key in removed:
@@ -294,6 +293,13 @@ class Host(HostReads):
             event.uuid, invalidated_by_event(event.kind, event.event, event.reason)
         )
         outcome = self.book.apply_event(event, time.monotonic())
+        if self.store.saved_once:  # the first write waits for a tick: the whole fleet
+            self.store.save_fleet(
+                [outcome.row] if outcome.row is not None else [],
+                [outcome.removed[1]] if outcome.removed is not None else [],
+                self.status.facts,
+                self.book.rows,
+            )
         if outcome.membership_changed:
             self._reread_flags()
             self.status = replace(self.status, domains=len(self.book))
