@@ -22,6 +22,7 @@ from limen_tui.fleet.host import Host
 from limen_tui.fleet.migration import Migration
 from limen_tui.fleet.migration_checks import DEFAULT_RESERVE
 from limen_tui.fleet.operations import AuditSink, BatchSummary, Operation, OpState, next_batch_id
+from limen_tui.fleet.self_cost import RefreshPace, SelfCostWatch
 from limen_tui.fleet.updates import BatchFinished, FleetUpdate, Publish
 from limen_tui.fleet.workers import StoreThread
 from limen_tui.hosts.monitor import HealthSettings
@@ -87,6 +88,11 @@ class Fleet:
         """The one thread of this fleet's SQLite file (cache, history, audit)."""
         self.migrations: dict[int, Migration] = {}
         """Migrations under way, by operation id (the migration view reads them)."""
+        self.pace = RefreshPace(self.settings.refresh_interval)
+        """Every host's refresh interval: the configured one, stretched while over budget."""
+        self.self_cost = SelfCostWatch(
+            self.pace, self.settings.self_cost_budget_pct, self.settings.self_cost_window_s
+        )
         health_settings = health or HealthSettings()
         for plan in plans:
             plan = HostPlan(plan) if isinstance(plan, str) else plan
@@ -113,6 +119,7 @@ class Fleet:
                 health=health_settings if plan.health else None,
                 activity=plan.activity and plan.demo,
                 store=self.store,
+                pace=self.pace,
             )
 
     def _forward(self, update: FleetUpdate) -> None:
@@ -126,6 +133,7 @@ class Fleet:
         """Every host connects at once, each on its own; nothing here waits for any."""
         for host in self.hosts.values():
             host.start()
+        self.self_cost.start(self._forward)
 
     async def first_attempts(self) -> None:
         """Returns when every host's first connection attempt has answered or failed."""
@@ -140,6 +148,7 @@ class Fleet:
         return [(h.uri, h.link.last_failure or h.status.reason) for h in self.hosts.values()]
 
     async def stop(self) -> None:
+        await self.self_cost.stop()
         await asyncio.gather(*(h.stop() for h in self.hosts.values()))
         await self.store.settled()  # the last samples and invalidations land before the file closes
         self.store.shutdown()

@@ -34,6 +34,7 @@ from limen_tui.fleet.noisy import NoisyRule, NoisyWatch
 from limen_tui.fleet.operations import AuditSink, Operation
 from limen_tui.fleet.row_book import RowBook
 from limen_tui.fleet.runner import ActionRunner
+from limen_tui.fleet.self_cost import RefreshPace
 from limen_tui.fleet.updates import (
     DomainEventArrived,
     DomainsRefreshed,
@@ -90,6 +91,7 @@ class Host(HostReads):
         health: HealthSettings | None = None,
         activity: bool = False,
         store: StoreThread | None = None,
+        pace: RefreshPace | None = None,
     ) -> None:
         """`health`: sample this host's health with these settings (here with psutil when
         `local`, else over `ssh`); None samples nothing.
@@ -119,6 +121,7 @@ class Host(HostReads):
             self.calls,
             self,
             known_hosts=ssh.target.known_hosts if ssh is not None else None,
+            pace=pace,
         )
         self.runner = ActionRunner(
             self.key,

@@ -21,6 +21,7 @@ from limen_tui import __version__
 from limen_tui.config.settings import Settings
 from limen_tui.fleet.fleet import Fleet
 from limen_tui.fleet.registry import BUSY_WORDS
+from limen_tui.fleet.self_cost import RefreshPaced
 from limen_tui.fleet.updates import (
     BatchFinished,
     DomainEventArrived,
@@ -235,6 +236,9 @@ class MainScreen(WorkerFailuresToApp, MainCommands):
 
     def health_alert_cleared(self, update: HealthAlertCleared) -> None:
         self.events.note(time.time(), f"{update.host}: alert cleared")
+
+    def refresh_paced(self, update: RefreshPaced) -> None:
+        self.events.note(time.time(), str(update))
 
     def own_log_line(self, line: LogLine) -> None:
         self.own.add_lines([line.text], line.level)
