@@ -5,7 +5,8 @@ own CPU (all its threads: the UI, the libvirt workers, the store), memory and ou
 terminal are sampled every few seconds; when the CPU averaged over the window passes the
 budget (`self_cost_budget_pct` of one core), every host's refresh interval is stretched, one
 doubling per window, up to `MAX_STRETCH` times the configured one, and shortened again a step
-at a time once the cost is well under the budget. Every change is said in words.
+at a time once the cost is well under the budget; a stretch that did not lower the cost is
+undone (what costs then is not the ticks). Every change is said in words.
 
 The deciding is pure (`SelfCostBudget.observe` takes samples, the tests give them); only
 `ProcessSampler` reads this process, through psutil.
@@ -33,6 +34,8 @@ STEP = 2.0
 """Each stretch doubles the interval; each step back halves it."""
 BACK_BELOW = 0.8
 """A step back is tried when the cost is under this share of the budget."""
+HELPED = 0.9
+"""A stretch helped when the cost after it is under this share of the cost before it."""
 MAX_HOLD = 32
 """At most this many windows (16 minutes at 30 s) between two tries of a step back."""
 
@@ -64,19 +67,27 @@ class RefreshPaced:
     """The console changed every host's refresh interval to stay within its budget."""
 
     interval: float
+    previous: float
     configured: float
     cost: SelfCost
     budget_pct: float
+    helped: bool = True
+    """False: the last stretch did not lower the cost, so it was undone."""
 
     @property
     def stretched(self) -> bool:
+        """Longer than the configured interval (whichever way this change went)."""
         return self.interval > self.configured
 
     def __str__(self) -> str:
-        why = f"the console used {self.cost.cpu_pct:.1f}% of a core, budget {self.budget_pct:g}%"
-        if self.stretched:
-            return f"refresh stretched to {self.interval:g} s: {why}"
-        return f"refresh back to {self.interval:g} s: {why}"
+        used = f"{self.cost.cpu_pct:.1f}% of a core, budget {self.budget_pct:g}%"
+        if not self.helped:
+            return (
+                f"refresh back to {self.interval:g} s: refreshing less often did not lower "
+                f"the console's cost ({used})"
+            )
+        verb = "stretched to" if self.interval > self.previous else "back to"
+        return f"refresh {verb} {self.interval:g} s: the console used {used}"
 
 
 class RefreshPace:
@@ -96,6 +107,8 @@ class SelfCostBudget:
     `BACK_BELOW` of the budget: one step back. A step back that put the cost over budget
     again waits twice as long before the next try (up to `MAX_HOLD` windows), so a console
     whose cost hovers near the budget does not flip every minute; one that held resets it.
+    A stretch that did not lower the cost by `HELPED` (the cost is not the ticks': a busy
+    screen, a storm of events) is undone, and stretching waits the same growing hold.
     """
 
     def __init__(self, pace: RefreshPace, budget_pct: float, window_s: float = 30.0) -> None:
@@ -111,6 +124,11 @@ class SelfCostBudget:
         """Windows under budget before a step back is tried."""
         self._stepped_back = False
         """The last change was a step back, not yet seen to hold."""
+        self._before: tuple[float, float] | None = None
+        """(interval, CPU %) before the last stretch, until the stretch is judged."""
+        self._stretch_hold = 1
+        """Windows before stretching again after a stretch that did not help."""
+        self._no_stretch_until = float("-inf")
 
     def observe(self, sample: CostSample) -> RefreshPaced | None:
         """Take one sample; returns the change of pace it led to, if any."""
@@ -135,11 +153,14 @@ class SelfCostBudget:
         waited = sample.at - self._judged_from
         if waited < self.window_s:
             return None  # not a whole window at this pace yet
-        interval = self._next_interval(cost.cpu_pct, waited)
-        if interval == self.pace.interval:
+        previous = self.pace.interval
+        interval, helped = self._next_interval(cost.cpu_pct, waited, sample.at)
+        if interval == previous:
             return None
         self.pace.interval = interval
-        change = RefreshPaced(interval, self.pace.configured, cost, self.budget_pct)
+        change = RefreshPaced(
+            interval, previous, self.pace.configured, cost, self.budget_pct, helped
+        )
         self.pace.last_change = change
         # The next decision judges a whole window at the new pace.
         self._judged_from = sample.at
@@ -147,13 +168,26 @@ class SelfCostBudget:
         samples.append(sample)
         return change
 
-    def _next_interval(self, cpu_pct: float, waited: float) -> float:
+    def _next_interval(self, cpu_pct: float, waited: float, now: float) -> tuple[float, bool]:
+        """The interval from now on, and whether the last stretch helped."""
         pace = self.pace
+        before, self._before = self._before, None  # the first judgment after a stretch
         if cpu_pct > self.budget_pct:
+            if before is not None and cpu_pct > before[1] * HELPED:
+                self._no_stretch_until = now + self.window_s * self._stretch_hold
+                self._stretch_hold = min(self._stretch_hold * 2, MAX_HOLD)
+                return before[0], False
+            if now < self._no_stretch_until:
+                return pace.interval, True
             if self._stepped_back:  # that step back did not hold: try later next time
                 self._hold = min(self._hold * 2, MAX_HOLD)
             self._stepped_back = False
-            return min(pace.interval * STEP, pace.configured * MAX_STRETCH)
+            longer = min(pace.interval * STEP, pace.configured * MAX_STRETCH)
+            if longer != pace.interval:
+                self._before = (pace.interval, cpu_pct)
+            return longer, True
+        if before is not None:  # a stretch that brought the cost within budget
+            self._stretch_hold = 1
         if self._stepped_back:  # a whole window within budget: it held
             self._stepped_back, self._hold = False, 1
         if (
@@ -162,8 +196,8 @@ class SelfCostBudget:
             and waited >= self.window_s * self._hold
         ):
             self._stepped_back = True
-            return max(pace.interval / STEP, pace.configured)
-        return pace.interval
+            return max(pace.interval / STEP, pace.configured), True
+        return pace.interval, True
 
 
 class ProcessSampler:
