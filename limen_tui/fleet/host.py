@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from functools import partial
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import libvirt
 
@@ -35,6 +35,7 @@ from limen_tui.fleet.noisy import NoisyRule, NoisyWatch
 from limen_tui.fleet.operations import AuditSink, Operation
 from limen_tui.fleet.row_book import RowBook
 from limen_tui.fleet.runner import ActionRunner
+from limen_tui.fleet.self_cost import RefreshPace
 from limen_tui.fleet.table_addresses import AddressRounds
 from limen_tui.fleet.updates import (
     DomainEventArrived,
@@ -48,7 +49,6 @@ from limen_tui.fleet.vm_changes import clone_operation, create_operation
 from limen_tui.fleet.vm_recent import VmRecent
 from limen_tui.fleet.workers import HostWorkers, StoreThread
 from limen_tui.hosts.monitor import HealthMonitor, HealthSettings
-from limen_tui.hosts.ssh import SshLink
 from limen_tui.model import DomainEvent, DomainRow, HostFacts, HostStatus, LinkState
 from limen_tui.model.vm_spec import VmSpec
 from limen_tui.store.cache import Cache
@@ -57,6 +57,9 @@ from limen_tui.virt.addresses import host_leases, interface_macs, table_addresse
 from limen_tui.virt.addresses import read_local_neighbours as local_neighbours
 from limen_tui.virt.calls import CallCounter
 from limen_tui.virt.collector import DomainCollector, Tick
+
+if TYPE_CHECKING:  # asyncssh loads only for a host over SSH (fleet.py builds the link)
+    from limen_tui.hosts.ssh import SshLink
 
 log = logging.getLogger("limen_tui.fleet")  # one name for the whole fleet in the own log
 T = TypeVar("T")
@@ -93,6 +96,7 @@ class Host(HostResources):
         health: HealthSettings | None = None,
         activity: bool = False,
         store: StoreThread | None = None,
+        pace: RefreshPace | None = None,
     ) -> None:
         """`health`: sample this host's health with these settings (here with psutil when
         `local`, else over `ssh`); None samples nothing.
@@ -122,6 +126,7 @@ class Host(HostResources):
             self.calls,
             self,
             known_hosts=ssh.target.known_hosts if ssh is not None else None,
+            pace=pace,
         )
         self.runner = ActionRunner(
             self.key,
@@ -208,7 +213,7 @@ class Host(HostResources):
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-        await self.store.save_now(list(self.book.rows.values()), self.status.facts)
+        await self.store.save_now(self.status.facts)
         await self.link.close()
         if self.health is not None:
             await self.health.stop()
@@ -280,9 +285,8 @@ class Host(HostResources):
             self.link_changed(LinkState.LIVE, "")
         else:
             self._publish(HostStatusChanged(self.status))
-        rows = list(self.book.rows.values())
         self.store.save_fleet(
-            rows, self.status.facts, force=bool(removed) or not self.store.saved_once
+            changed, [uuid for _host, uuid in removed], self.status.facts, self.book.rows
         )
         self.store.record_tick(tick, changed)
         for key in removed:
@@ -315,6 +319,13 @@ class Host(HostResources):
             event.uuid, invalidated_by_event(event.kind, event.event, event.reason)
         )
         outcome = self.book.apply_event(event, time.monotonic())
+        if self.store.saved_once:  # the first write waits for a tick: the whole fleet
+            self.store.save_fleet(
+                [outcome.row] if outcome.row is not None else [],
+                [outcome.removed[1]] if outcome.removed is not None else [],
+                self.status.facts,
+                self.book.rows,
+            )
         if outcome.membership_changed:
             self._reread_flags()
             self.status = replace(self.status, domains=len(self.book))

@@ -8,7 +8,7 @@ read runs in the host's workers (libvirt) or on the store thread (what the cache
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import libvirt
 
@@ -26,7 +26,6 @@ from limen_tui.fleet.reads import (
 )
 from limen_tui.fleet.serial import SerialConsoleHandle, open_serial_console
 from limen_tui.fleet.workers import HostWorkers
-from limen_tui.hosts.ssh import SshLink
 from limen_tui.model import HostStatus, LinkState
 from limen_tui.model.addresses import GuestAddresses, addresses_from_json, addresses_to_json
 from limen_tui.model.devices import Devices, parse_devices
@@ -46,6 +45,9 @@ from limen_tui.virt.guest_info import read_guest_info
 from limen_tui.virt.snapshots import snapshot_tree
 from limen_tui.virt.vm_stats import read_vm_sample
 from limen_tui.virt.vmspec import validate
+
+if TYPE_CHECKING:  # asyncssh loads only for a host over SSH (fleet.py builds the link)
+    from limen_tui.hosts.ssh import SshLink
 
 T = TypeVar("T")
 

@@ -24,6 +24,7 @@ from limen_tui.config.settings import Settings
 from limen_tui.fleet.fleet import Fleet
 from limen_tui.fleet.noisy import NoisyEpisode
 from limen_tui.fleet.registry import BUSY_WORDS
+from limen_tui.fleet.self_cost import RefreshPaced
 from limen_tui.fleet.updates import (
     BatchFinished,
     DomainEventArrived,
@@ -275,6 +276,9 @@ class MainScreen(WorkerFailuresToApp, MainCommands):
             self.notify(text, severity="warning", markup=False)
         else:
             self.events.note(time.time(), f"{update.name}{where} is quiet again ({figure} {what})")
+
+    def refresh_paced(self, update: RefreshPaced) -> None:
+        self.events.note(time.time(), str(update))
 
     def own_log_line(self, line: LogLine) -> None:
         self.own.add_lines([line.text], line.level)
