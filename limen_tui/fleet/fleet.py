@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
@@ -215,20 +215,32 @@ class Fleet:
         return plan_evacuation(host, vms, capacity, limits)
 
     async def evacuate(
-        self, plan: EvacuationPlan, params: Migrate | None = None, concurrency: int = 2
+        self,
+        plan: EvacuationPlan,
+        params: Migrate | None = None,
+        concurrency: int = 2,
+        *,
+        on_done: Callable[[Move, str, str], None] | None = None,
     ) -> EvacuationRun:
-        """Run a confirmed plan; each move is its own audited migration, one batch."""
+        """Run a confirmed plan; each move is its own audited migration, one batch.
+        `on_done(move, state, text)` hears each move's outcome as it ends (the view)."""
         source = self.hosts[plan.source]
         batch = next_batch_id()
         template = params or Migrate(dest="")
 
-        async def move(m: Move) -> tuple[str, str]:
+        async def one(m: Move) -> tuple[str, str]:
             row = source.rows.get(m.vm.uuid)
             if row is None:
                 return "failed", f"{m.vm.name} is no longer on {plan.source}"
             job = self.migration(row, replace(template, dest=m.dest), batch=batch)
             op = await self.run_migration(job)
             return op.state.value, op.error or op.note
+
+        async def move(m: Move) -> tuple[str, str]:
+            state, text = await one(m)
+            if on_done is not None:
+                on_done(m, state, text)
+            return state, text
 
         result = await run_evacuation(plan, move, concurrency)
         ok = sum(state == "succeeded" for _, state, _ in result.outcomes)

@@ -39,6 +39,7 @@ VIEW_COMMANDS: dict[str, str] = {
     "columns": "the table's columns at this width",
     "theme": "change the colours: :theme nord",
     "layout": "logs below or beside, details on or off: :layout beside",
+    "evacuate": "move every running VM off a host, after its plan and a question: :evacuate HOST",
     "help": "every key and command",
     "quit": "leave the console",
 }
@@ -109,6 +110,8 @@ def _view_problem(name: str, args: tuple[str, ...]) -> str:
         return f"layout is one of: {', '.join(LAYOUTS)}"
     if name == "theme" and len(args) != 1:
         return "theme needs a name: :theme nord (Tab lists them)"
+    if name == "evacuate" and len(args) != 1:
+        return "evacuate needs one host: :evacuate HOST (Tab lists them)"
     return ""
 
 
@@ -170,6 +173,10 @@ def complete(
             pool = list(LAYOUTS)
         elif first == "theme":
             pool = sorted(themes)
+        elif first == "evacuate":
+            pool = list(hosts) if len(typed) == 1 else []
+        elif first == "migrate":
+            pool = [*sorted(set(vm_names)), *hosts]
         elif first in COMMAND_ACTIONS or first == "filter":
             pool = [*sorted(set(vm_names)), *FILTER_WORDS, *(f"host:{h}" for h in hosts)]
         else:
@@ -213,7 +220,10 @@ def help_lines() -> list[tuple[str, str]]:
     """(command, what it does) for the help screen and the palette."""
     out = [(f":{name}", what) for name, what in RESOURCES.items()]
     out += [
-        (f":{a} [pattern]", f"{ACTIONS[a].label} (the selection, or VMs named)") for a in VM_MENU
+        (f":{a} [pattern]", f"{ACTIONS[a].label} (the selection, or VMs named)")
+        for a in VM_MENU
+        if a != "migrate"
     ]
+    out.append((":migrate [VM] HOST", "Migrate the VM (the selected one) to HOST: the dialog"))
     out += [(f":{name}", what) for name, what in VIEW_COMMANDS.items()]
     return out

@@ -21,7 +21,7 @@ from limen_tui.model import DomainRow, PowerState
 from limen_tui.model.action_params import Migrate
 from tests.harness.guest_image import GuestBoot
 from tests.harness.lab import Lab
-from tests.harness.lab_fixtures import KEPT, LabConsole, shared_pool
+from tests.harness.lab_fixtures import KEPT, LabConsole, define_stub, shared_pool, where
 from tests.harness.libvirtd import tiny_domain_xml, unique_prefix
 from tests.harness.linux_guest import LinuxGuest
 from tests.harness.serial_shell import SerialShell
@@ -72,20 +72,6 @@ async def gone_from(console: LabConsole, host: str, name: str, limit: float = 15
         await asyncio.sleep(0.05)
 
 
-def where(lab: Lab, name: str) -> dict[str, bool]:
-    """Host -> whether the VM runs there, for every host that has it."""
-    found = {}
-    for key, host in lab.hosts.items():
-        conn = host.open()
-        try:
-            found[key] = bool(conn.lookupByName(name).isActive())
-        except libvirt.libvirtError:
-            pass
-        finally:
-            conn.close()
-    return found
-
-
 def shell_on(lab: Lab, host: str, name: str) -> SerialShell:
     conn = lab.hosts[host].open()
     try:
@@ -95,18 +81,6 @@ def shell_on(lab: Lab, host: str, name: str) -> SerialShell:
     source = root.find("./devices/serial[@type='pty']/source")
     assert source is not None
     return SerialShell(str(source.get("path")))
-
-
-def define_stub(lab: Lab, host: str, suffix: str, *, start: bool, xml: str | None = None) -> str:
-    name = f"{unique_prefix()}{suffix}"
-    conn = lab.hosts[host].open()
-    try:
-        dom = conn.defineXML(xml or tiny_domain_xml(name, nic="none"))
-        if start:
-            dom.create()
-        return str(dom.name())
-    finally:
-        conn.close()
 
 
 async def progress_seen(job: Migration, processed: int, limit: float = 60) -> None:

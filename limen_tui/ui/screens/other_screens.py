@@ -25,7 +25,10 @@ from limen_tui.ui.command_line import help_lines
 from limen_tui.ui.keys import key_label
 from limen_tui.ui.screens.confirm import ConfirmScreen
 from limen_tui.ui.screens.diagnostics import DiagnosticsScreen
+from limen_tui.ui.screens.evacuate import EvacuationScreen
 from limen_tui.ui.screens.hosts import HostsScreen
+from limen_tui.ui.screens.migrate_dialog import MigrateDialog
+from limen_tui.ui.screens.migration_view import MigrationScreen
 from limen_tui.ui.screens.serial_console import SerialConsoleScreen
 from limen_tui.ui.screens.snapshots import RunAction, SnapshotScreen
 from limen_tui.ui.screens.vm_screen import VmScreen
@@ -62,6 +65,9 @@ def help_keys(bindings: list[BindingType], keymap: dict[str, str]) -> HelpGroups
         ("VM screen (f)", rows(VmScreen.BINDINGS, {})),
         ("Snapshots (x)", rows(SnapshotScreen.BINDINGS, {})),
         ("Serial console (c)", [("Ctrl+]", "Detach"), ("any other key", "To the guest")]),
+        ("Migration dialog (G)", rows(MigrateDialog.BINDINGS, {})),
+        ("Migration view (G on a migrating VM)", rows(MigrationScreen.BINDINGS, {})),
+        ("Evacuation (:evacuate HOST)", rows(EvacuationScreen.BINDINGS, {})),
         ("Command line (:)", help_lines()),
     ]
 
