@@ -218,11 +218,12 @@ class Fleet:
         self,
         plan: EvacuationPlan,
         params: Migrate | None = None,
-        concurrency: int = 2,
+        concurrency: int | None = None,
         *,
         on_done: Callable[[Move, str, str], None] | None = None,
     ) -> EvacuationRun:
-        """Run a confirmed plan; each move is its own audited migration, one batch.
+        """Run a confirmed plan, `concurrency` (default: the settings') at a time; each move is
+        its own audited migration, one batch.
         `on_done(move, state, text)` hears each move's outcome as it ends (the view)."""
         source = self.hosts[plan.source]
         batch = next_batch_id()
@@ -242,7 +243,8 @@ class Fleet:
                 on_done(m, state, text)
             return state, text
 
-        result = await run_evacuation(plan, move, concurrency)
+        at_once = concurrency or self.settings.evacuate_concurrency
+        result = await run_evacuation(plan, move, at_once)
         ok = sum(state == "succeeded" for _, state, _ in result.outcomes)
         self._publish(BatchFinished(BatchSummary(batch, "evacuate", ok, len(result.outcomes) - ok)))
         return result

@@ -19,7 +19,7 @@ from limen_tui.fleet.migration import Migration
 from limen_tui.model import DomainRow, LinkState
 from limen_tui.model.action_params import Migrate
 from limen_tui.ui import text as fmt
-from limen_tui.ui.screens.evacuate import CONCURRENCY, EvacuationProgress, EvacuationScreen
+from limen_tui.ui.screens.evacuate import EvacuationProgress, EvacuationScreen
 from limen_tui.ui.screens.migrate_dialog import MigrateDialog
 from limen_tui.ui.screens.migration_view import MigrationScreen
 
@@ -32,6 +32,8 @@ class MigrationFlow:
         self.screen = screen
         self.fleet = fleet
         self.readonly = readonly
+        self.evacuating: dict[str, EvacuationProgress] = {}
+        """Evacuations under way, by host: `:evacuate HOST` shows it again."""
 
     def _warn(self, text: str) -> None:
         self.screen.notify(text, severity="warning", markup=False)
@@ -123,6 +125,7 @@ class MigrationFlow:
             return await fleet.evacuation_plan(host)
 
         def start(progress: EvacuationProgress) -> None:
+            self.evacuating[host] = progress
             self.screen.run_worker(
                 self._evacuate(fleet, progress),
                 group=ACTION_GROUP,
@@ -130,13 +133,21 @@ class MigrationFlow:
                 description=f"evacuate {fmt.printable(host)}",
             )
 
-        self.screen.app.push_screen(EvacuationScreen(host, make_plan, start, self.running))
+        screen = EvacuationScreen(
+            host,
+            make_plan,
+            start,
+            self.running,
+            concurrency=fleet.settings.evacuate_concurrency,
+            progress=self.evacuating.get(host),
+        )
+        self.screen.app.push_screen(screen)
 
     async def _evacuate(self, fleet: Fleet, progress: EvacuationProgress) -> None:
         try:
-            progress.run = await fleet.evacuate(
-                progress.plan, concurrency=CONCURRENCY, on_done=progress.done
-            )
+            progress.run = await fleet.evacuate(progress.plan, on_done=progress.done)
         except Exception as exc:
             progress.failure = f"the evacuation stopped: {exc}"
             raise
+        finally:
+            self.evacuating.pop(progress.plan.source, None)

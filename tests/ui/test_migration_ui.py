@@ -52,7 +52,7 @@ def test_the_evacuation_question_names_the_count_the_hosts_and_what_stays() -> N
     gib = 2**30
     vms = [VmLoad(f"u{i}", f"[b]vm-{i}", gib, 1) for i in range(5)]
     plan = plan_evacuation("hv1", vms, [HostCapacity("hv2", 3 * gib, 8, 0)])
-    assert evacuate_question(plan).plain == (
+    assert evacuate_question(plan, 2).plain == (
         "Evacuate hv1: move 2 VMs to hv2 ([b]vm-0, [b]vm-1), 2 at a time? "
         "3 stay on hv1 (no room).  y/N"
     )

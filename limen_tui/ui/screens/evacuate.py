@@ -29,8 +29,6 @@ from limen_tui.ui.screens.confirm import ConfirmScreen
 from limen_tui.ui.worker_failures import WorkerFailuresToApp
 
 REFRESH_S = 0.5
-CONCURRENCY = 2
-"""Migrations of one evacuation in flight at once."""
 FIRST_NAMES = 3
 
 
@@ -55,7 +53,7 @@ Start = Callable[[EvacuationProgress], None]
 Running = Callable[[str], Migration | None]
 
 
-def evacuate_question(plan: EvacuationPlan, concurrency: int = CONCURRENCY) -> Text:
+def evacuate_question(plan: EvacuationPlan, concurrency: int) -> Text:
     moves = plan.moves
     dests = sorted({m.dest for m in moves})
     vms = "VM" if len(moves) == 1 else "VMs"
@@ -109,17 +107,25 @@ class EvacuationScreen(WorkerFailuresToApp, ModalScreen[None]):
         start: Start,
         running: Running,
         *,
+        concurrency: int = 2,
+        progress: EvacuationProgress | None = None,
         refresh_s: float = REFRESH_S,
     ) -> None:
+        """`progress`: an evacuation of `host` already under way (shown, not planned again)."""
         super().__init__()
         self.host = host
         self.make_plan = make_plan
         self.start = start
         self.running = running
+        self.concurrency = concurrency
         self.refresh_s = refresh_s
-        self.plan: EvacuationPlan | None = None
-        self.progress: EvacuationProgress | None = None
-        self.status = "planning: asking the other hosts for their free memory and CPUs…"
+        self.plan: EvacuationPlan | None = progress.plan if progress is not None else None
+        self.progress = progress
+        self.status = (
+            "planning: asking the other hosts for their free memory and CPUs…"
+            if progress is None
+            else f"evacuating {fmt.printable(host)}, {concurrency} at a time…"
+        )
 
     def compose(self) -> ComposeResult:
         with Vertical() as box:
@@ -132,7 +138,8 @@ class EvacuationScreen(WorkerFailuresToApp, ModalScreen[None]):
     def on_mount(self) -> None:
         self.redraw()
         self.set_interval(self.refresh_s, self.redraw)
-        self.action_replan()
+        if self.progress is None:
+            self.action_replan()
 
     def action_replan(self) -> None:
         if self.progress is not None:
@@ -216,9 +223,9 @@ class EvacuationScreen(WorkerFailuresToApp, ModalScreen[None]):
         def answered(yes: bool | None) -> None:
             if yes and self.progress is None:
                 self.progress = EvacuationProgress(plan)
-                self._say(f"evacuating {self.host}, {CONCURRENCY} at a time…")
+                self._say(f"evacuating {fmt.printable(self.host)}, {self.concurrency} at a time…")
                 self.start(self.progress)
             elif not yes:
                 self._say("not evacuated: nothing moved")
 
-        self.app.push_screen(ConfirmScreen(evacuate_question(plan)), answered)
+        self.app.push_screen(ConfirmScreen(evacuate_question(plan, self.concurrency)), answered)
