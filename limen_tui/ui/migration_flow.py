@@ -145,7 +145,9 @@ class MigrationFlow:
 
     async def _evacuate(self, fleet: Fleet, progress: EvacuationProgress) -> None:
         try:
-            progress.run = await fleet.evacuate(progress.plan, on_done=progress.done)
+            progress.run = await fleet.evacuate(
+                progress.plan, progress.params, on_done=progress.done
+            )
         except Exception as exc:
             progress.failure = f"the evacuation stopped: {exc}"
             raise

@@ -56,6 +56,8 @@ def test_the_evacuation_question_names_the_count_the_hosts_and_what_stays() -> N
         "Evacuate hv1: move 2 VMs to hv2 ([b]vm-0, [b]vm-1), 2 at a time? "
         "3 stay on hv1 (no room).  y/N"
     )
+    with_copy = evacuate_question(plan, 3, Migrate("", copy_storage=True)).plain
+    assert ", 3 at a time, copy storage? 3 stay on hv1" in with_copy
 
 
 async def test_one_host_has_nowhere_to_migrate_to_and_a_wrong_host_is_named() -> None:

@@ -17,13 +17,14 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Static
+from textual.widgets import Checkbox, Footer, Static
 
 from limen_tui.fleet.errors import explain
 from limen_tui.fleet.evacuation import EvacuationPlan, EvacuationRun, Move
 from limen_tui.fleet.migration import Migration
+from limen_tui.model.action_params import Migrate
 from limen_tui.ui import text as fmt
 from limen_tui.ui.screens.confirm import ConfirmScreen
 from limen_tui.ui.worker_failures import WorkerFailuresToApp
@@ -37,6 +38,8 @@ class EvacuationProgress:
     """What the view shows while a confirmed plan runs (filled by the fleet's `on_done`)."""
 
     plan: EvacuationPlan
+    params: Migrate = field(default_factory=lambda: Migrate(""))
+    """The options of every move (each move's own destination filled in)."""
     outcomes: dict[str, tuple[str, str]] = field(default_factory=dict)
     """VM UUID -> (state word, note or error), as each move ends."""
     run: EvacuationRun | None = None
@@ -53,7 +56,9 @@ Start = Callable[[EvacuationProgress], None]
 Running = Callable[[str], Migration | None]
 
 
-def evacuate_question(plan: EvacuationPlan, concurrency: int) -> Text:
+def evacuate_question(
+    plan: EvacuationPlan, concurrency: int, params: Migrate | None = None
+) -> Text:
     moves = plan.moves
     dests = sorted({m.dest for m in moves})
     vms = "VM" if len(moves) == 1 else "VMs"
@@ -63,7 +68,15 @@ def evacuate_question(plan: EvacuationPlan, concurrency: int) -> Text:
     names = [m.vm.name for m in moves[:FIRST_NAMES]]
     question.append_text(fmt.literal(", ".join(names), "bold"))
     question.append(", ...)" if len(moves) > FIRST_NAMES else ")")
-    question.append(f", {concurrency} at a time?")
+    question.append(f", {concurrency} at a time")
+    options = []
+    if params is not None and params.copy_storage:
+        options.append("copy storage")
+    if params is not None and params.shared_unseen:
+        options.append("disks shared outside libvirt's sight")
+    if options:
+        question.append(f", {', '.join(options)}")
+    question.append("?")
     if plan.unplaced:
         question.append(f" {len(plan.unplaced)} stay on {fmt.printable(plan.source)} (no room).")
     question.append("  y/N", style="bold")
@@ -96,7 +109,9 @@ class EvacuationScreen(WorkerFailuresToApp, ModalScreen[None]):
         width: 110; max-width: 98%; height: auto; max-height: 100%; border: round $accent;
         background: $surface; padding: 0 1;
     }
-    EvacuationScreen #moves { height: auto; max-height: 24; }
+    EvacuationScreen #moves { height: auto; max-height: 60vh; }
+    EvacuationScreen Horizontal { height: auto; margin-top: 1; }
+    EvacuationScreen Checkbox { margin-right: 2; }
     EvacuationScreen #status { height: auto; margin-top: 1; }
     """
 
@@ -132,6 +147,19 @@ class EvacuationScreen(WorkerFailuresToApp, ModalScreen[None]):
             box.border_title = Text(f"Evacuate {fmt.printable(self.host)}")
             with VerticalScroll(id="moves"):
                 yield Static("", id="plan")
+            running = self.progress is not None
+            params = self.progress.params if self.progress is not None else Migrate("")
+            with Horizontal():
+                yield Checkbox(
+                    "copy storage", params.copy_storage, id="copy", compact=True, disabled=running
+                )
+                yield Checkbox(
+                    "disks shared where libvirt cannot see it",
+                    params.shared_unseen,
+                    id="shared",
+                    compact=True,
+                    disabled=running,
+                )
             yield Static("", id="status")
         yield Footer()
 
@@ -220,12 +248,21 @@ class EvacuationScreen(WorkerFailuresToApp, ModalScreen[None]):
             self._say("nothing to move" if plan is not None else "the plan is not ready yet")
             return
 
+        params = Migrate(
+            "",
+            copy_storage=self.query_one("#copy", Checkbox).value,
+            shared_unseen=self.query_one("#shared", Checkbox).value,
+        )
+
         def answered(yes: bool | None) -> None:
             if yes and self.progress is None:
-                self.progress = EvacuationProgress(plan)
+                self.progress = EvacuationProgress(plan, params)
+                for box in self.query(Checkbox):
+                    box.disabled = True
                 self._say(f"evacuating {fmt.printable(self.host)}, {self.concurrency} at a time…")
                 self.start(self.progress)
             elif not yes:
                 self._say("not evacuated: nothing moved")
 
-        self.app.push_screen(ConfirmScreen(evacuate_question(plan, self.concurrency)), answered)
+        question = evacuate_question(plan, self.concurrency, params)
+        self.app.push_screen(ConfirmScreen(question), answered)
