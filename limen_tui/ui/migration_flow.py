@@ -72,10 +72,6 @@ class MigrationFlow:
         if job is not None:
             self.screen.app.push_screen(MigrationScreen(job))
             return
-        others = [k for k in fleet.hosts if k != row.host]
-        if not others:
-            self._warn("Migrate needs another host in this console (--connect it, or [[hosts]])")
-            return
         if dest is not None:
             problem = self.host_problem(dest)
             if problem is None and dest == row.host:
@@ -83,6 +79,10 @@ class MigrationFlow:
             if problem is not None:
                 self._warn(problem)
                 return
+        others = [k for k in fleet.hosts if k != row.host]
+        if not others:
+            self._warn("Migrate needs another host in this console (--connect it, or [[hosts]])")
+            return
         live = [k for k in others if fleet.hosts[k].status.state is LinkState.LIVE]
         chosen = dest or (live or others)[0]
 

@@ -73,6 +73,8 @@ async def test_one_host_has_nowhere_to_migrate_to_and_a_wrong_host_is_named() ->
         )
         await burst(pilot, "colon", *"migrate web-* demo", "enter")
         assert any(s.startswith("Migrate works on one VM at a time: web-*") for s in _said(app))
+        await burst(pilot, "colon", *"migrate web-01 demo", "enter")
+        assert "web-01 is already on demo" in _said(app)
         assert app.screen is app.main  # no dialog opened
 
 

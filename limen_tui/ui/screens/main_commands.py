@@ -95,9 +95,9 @@ class MainCommands(MainKeys):
                 self._say(f"{problem}: :migrate [VM] HOST, the host last", warn=True)
                 return
             dest, args = args[-1], args[:-1]
-        targets = (
-            select_rows(self.table.rows_by_key.values(), args) if args else self.table.targets()
-        )
+        rows = self.table.rows_by_key.values()
+        exact = [r for r in rows if len(args) == 1 and r.name == args[0]]
+        targets = exact or (select_rows(rows, args) if args else self.table.targets())
         named = " ".join(fmt.printable(a) for a in args)
         if not targets:
             self._say(f"no VM matches {named}" if args else "No VM selected", warn=True)

@@ -112,7 +112,7 @@ class MigrationScreen(WorkerFailuresToApp, ModalScreen[None]):
             title = Text("Migrating ", end="").append_text(fmt.literal(job.op.vm, "bold"))
             title.append(f": {fmt.printable(job.source.key)} → {fmt.printable(job.dest.key)}")
             box.border_title = title
-            words = options_words(job.params, job.op.state is not OpState.REFUSED and job.active)
+            words = options_words(job.params, job.active)
             yield Static(Text(", ".join(words)), id="options")
             yield Static("", id="figures")
             yield Static("", id="verdict")
