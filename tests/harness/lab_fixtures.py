@@ -22,6 +22,7 @@ from limen_tui.fleet.updates import FleetUpdate
 from limen_tui.model import LinkState
 from tests.harness.lab import Lab, sweep_leftover_labs
 from tests.harness.libvirtd import TEST_PREFIX, remove_domain, tiny_domain_xml, unique_prefix
+from tests.harness.serial_shell import SerialShell
 
 _shared: list[Lab] = []
 _users = [0]
@@ -145,3 +146,14 @@ def define_stub(lab: Lab, host: str, suffix: str, *, start: bool, xml: str | Non
         return str(dom.name())
     finally:
         conn.close()
+
+
+def shell_on(lab: Lab, host: str, name: str) -> SerialShell:
+    conn = lab.hosts[host].open()
+    try:
+        root = ET.fromstring(conn.lookupByName(name).XMLDesc(0))
+    finally:
+        conn.close()
+    source = root.find("./devices/serial[@type='pty']/source")
+    assert source is not None
+    return SerialShell(str(source.get("path")))

@@ -86,6 +86,12 @@ def _write_configs(spec: dict[str, str]) -> None:
         "namespaces = [ ]\n"
         # Two daemons share the image files; owner xattrs of one would confuse the other.
         "remember_owner = 0\n"
+        # QEMU runs as root here: post-copy needs userfaultfd, which an unprivileged QEMU
+        # cannot have while vm.unprivileged_userfaultfd is 0 (Debian's default). Nothing is
+        # relabelled, so the files the machine's own daemon uses keep their owners.
+        'user = "root"\n'
+        'group = "root"\n'
+        "dynamic_ownership = 0\n"
         # A destination that dies mid-migration is noticed in seconds, not half a minute.
         "keepalive_interval = 2\n"
         "keepalive_count = 3\n"

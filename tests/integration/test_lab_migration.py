@@ -24,7 +24,14 @@ from limen_tui.model import DomainRow, PowerState
 from limen_tui.model.action_params import Migrate
 from tests.harness.guest_image import GuestBoot
 from tests.harness.lab import Lab
-from tests.harness.lab_fixtures import KEPT, LabConsole, define_stub, shared_pool, where
+from tests.harness.lab_fixtures import (
+    KEPT,
+    LabConsole,
+    define_stub,
+    shared_pool,
+    shell_on,
+    where,
+)
 from tests.harness.libvirtd import tiny_domain_xml, unique_prefix
 from tests.harness.linux_guest import LinuxGuest
 from tests.harness.serial_shell import SerialShell
@@ -73,17 +80,6 @@ async def gone_from(console: LabConsole, host: str, name: str, limit: float = 15
     while any(r.name == name for r in console.fleet.hosts[host].rows.values()):
         assert time.monotonic() < deadline, f"{name} is still shown on {host}"
         await asyncio.sleep(0.05)
-
-
-def shell_on(lab: Lab, host: str, name: str) -> SerialShell:
-    conn = lab.hosts[host].open()
-    try:
-        root = ET.fromstring(conn.lookupByName(name).XMLDesc(0))
-    finally:
-        conn.close()
-    source = root.find("./devices/serial[@type='pty']/source")
-    assert source is not None
-    return SerialShell(str(source.get("path")))
 
 
 async def progress_seen(job: Migration, processed: int, limit: float = 60) -> None:

@@ -20,6 +20,7 @@ from limen_tui.config.settings import Settings
 from limen_tui.fleet.operations import OpState
 from limen_tui.store.audit import AuditLog
 from limen_tui.ui.app import LimenApp
+from limen_tui.ui.screens.ask import AskScreen
 from limen_tui.ui.screens.confirm import ConfirmScreen
 from limen_tui.ui.screens.evacuate import EvacuationScreen
 from limen_tui.ui.screens.migrate_dialog import MigrateDialog
@@ -27,7 +28,13 @@ from limen_tui.ui.screens.migration_view import MigrationScreen
 from limen_tui.ui.widgets.vm_table import VmTable
 from tests.harness.guest_image import GuestBoot
 from tests.harness.lab import Lab
-from tests.harness.lab_fixtures import define_stub, shared_pool, sweep_lab_domains, where
+from tests.harness.lab_fixtures import (
+    define_stub,
+    shared_pool,
+    shell_on,
+    sweep_lab_domains,
+    where,
+)
 from tests.harness.libvirtd import tiny_domain_xml, unique_prefix
 from tests.harness.linux_guest import LinuxGuest
 from tests.ui.helpers import wait_for
@@ -83,6 +90,14 @@ async def shown_on(app: LimenApp, name: str, host: str, limit: float = 30) -> No
 async def command(pilot: Pilot[Any], line: str) -> None:
     await pilot.press("colon", *line, "enter")
     await pilot.pause()
+
+
+def max_speed(lab: Lab, name: str) -> int:
+    conn = lab.hosts["lab-a"].open()
+    try:
+        return int(conn.lookupByName(name).migrateGetMaxSpeed(0))
+    finally:
+        conn.close()
 
 
 def text_of(screen: Any, selector: str) -> str:
@@ -198,7 +213,8 @@ async def test_abort_from_the_view_leaves_the_vm_running_on_the_source(
             await pilot.press("end", "backspace", "1")
             await pilot.click("#shared")
             assert dialog.query_one("#shared", Checkbox).value
-            await wait_for(lambda: dialog.check_state == "passed", 30)
+            await wait_for(lambda: dialog.check_state != "checking", 30)
+            assert dialog.check_state == "passed", dialog.problems
             await pilot.press("ctrl+s")
             await wait_for(lambda: isinstance(app.screen, ConfirmScreen))
             question = app.screen.question.plain  # type: ignore[attr-defined]
@@ -215,6 +231,16 @@ async def test_abort_from_the_view_leaves_the_vm_running_on_the_source(
             busy = re.compile(r"migrating \d+%")
             await wait_for(lambda: busy.fullmatch(table(app).busy.get(key, "")) is not None)
             assert text_of(view, "#figures").count("transfer rate") == 1
+            await pilot.press("p")  # not allowed when it started: said, nothing asked
+            assert view.said.startswith("post-copy was not allowed when it started: abort (a)")
+            assert not isinstance(app.screen, ConfirmScreen)
+            # A remedy: a new limit, asked for in MiB/s, set on the running job.
+            await pilot.press("b")
+            await wait_for(lambda: isinstance(app.screen, AskScreen))
+            await pilot.press("end", *["backspace"] * 6, "2", "enter")
+            await wait_for(lambda: app.screen is view)
+            await wait_for(lambda: view.said == "the limit is now 2 MiB/s", 30)
+            assert max_speed(swept, guest.name) == 2  # libvirt's word on lab-a
             await pilot.press("a")
             await wait_for(lambda: job.op.state.finished, 60)
             assert job.op.state is OpState.FAILED
@@ -285,3 +311,57 @@ async def test_evacuate_asks_first_and_no_moves_nothing_then_yes_moves_them(
             await shown_on(app, name, "lab-b")
     assert sorted(console.migrations_audited()) == [(n, "succeeded") for n in names]
     print(f"\nUI evacuation of two 64 MiB stubs, 2 at a time: {took:.2f}s")
+
+
+async def test_switching_to_postcopy_from_the_view_finishes_on_the_destination(
+    swept: Lab, console: LabApp, guest: LinuxGuest
+) -> None:
+    guest.shell.run("dd if=/dev/urandom of=/tmp/fill bs=1M count=32 2>/dev/null; echo ok", 60)
+    app = console.app
+    with shared_pool(swept, guest.directory):
+        async with app.run_test(size=SIZE) as pilot:
+            await shown_on(app, guest.name, "lab-a")
+            await command(pilot, f"migrate {guest.name} lab-b")
+            await wait_for(lambda: isinstance(app.screen, MigrateDialog))
+            dialog = app.screen
+            assert isinstance(dialog, MigrateDialog)
+            dialog.query_one("#bandwidth", Input).focus()
+            await pilot.press("end", "backspace", "1")
+            await pilot.click("#shared")
+            await pilot.click("#postcopy")
+            assert dialog.params().postcopy and dialog.params().shared_unseen
+            await wait_for(lambda: dialog.check_state != "checking", 30)
+            assert dialog.check_state == "passed", dialog.problems
+            await pilot.press("ctrl+s")
+            await wait_for(lambda: isinstance(app.screen, ConfirmScreen))
+            assert "post-copy allowed" in app.screen.question.plain  # type: ignore[attr-defined]
+            await pilot.press("y")
+            await wait_for(lambda: isinstance(app.screen, MigrationScreen))
+            view = app.screen
+            assert isinstance(view, MigrationScreen)
+            job = view.job
+            await wait_for(
+                lambda: (
+                    job.op.state.finished
+                    or (job.progress is not None and job.progress.processed_bytes > 2 * 2**20)
+                ),
+                60,
+            )
+            assert not job.op.state.finished, job.op
+            await pilot.press("p")
+            await wait_for(lambda: isinstance(app.screen, ConfirmScreen))
+            question = app.screen.question.plain  # type: ignore[attr-defined]
+            assert question.startswith(f"Switch {guest.name} to post-copy? It then runs on lab-b")
+            started = time.monotonic()
+            await pilot.press("y")
+            await wait_for(lambda: job.op.state.finished, 90)
+            took = time.monotonic() - started
+            assert job.op.state is OpState.SUCCEEDED, job.op
+    assert where(swept, guest.name) == {"lab-b": True}
+    there = shell_on(swept, "lab-b", guest.name)
+    try:
+        there.write("\n")
+        assert there.run("echo moved-by-postcopy").strip().endswith("moved-by-postcopy")
+    finally:
+        there.close()
+    print(f"\npost-copy switch to both hosts' events (32 MiB dirty at 1 MiB/s): {took:.2f}s")
