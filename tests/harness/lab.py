@@ -404,10 +404,9 @@ def main(argv: list[str]) -> int:
         print(f"lab {lab.id} up in {time.monotonic() - started:.1f}s; console side {lab.bridge}")
         for host in lab.hosts.values():
             print(f"  {host.name:6} {host.uri}   logs: {host.root}/log")
-        print(
-            f"  ssh: ssh -i {lab.ssh_key} -o UserKnownHostsFile={lab.known_hosts} "
-            f"root@ADDRESS (health and logs: [[hosts]] ssh = {{ key = ..., known_hosts = ... }})"
-        )
+            print(f"         ssh root@{host.address}")
+        print(f"  ssh key {lab.ssh_key}, known_hosts {lab.known_hosts}")
+        print("  health and logs over SSH: [[hosts]] ssh = { user, key, known_hosts }")
         return 0
     if command == "stop":
         for state_file in labs:
