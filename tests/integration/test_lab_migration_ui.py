@@ -141,6 +141,11 @@ async def test_migrate_from_the_ui_ends_with_the_vm_on_the_destination(
             r.name == name and r.host == "lab-a" for r in table(app).rows_by_key.values()
         )
         assert not table(app).busy  # the row no longer says "migrating"
+        # The operations pane tells the whole story: one migrate, its outcome from both hosts.
+        ops = [o for o in app.main.operations.operations.values() if o.action == "migrate"]
+        assert [(o.vm, o.state) for o in ops] == [(name, OpState.SUCCEEDED)]
+        assert "stopped migrated on lab-a" in ops[0].note
+        assert "resumed migrated on lab-b" in ops[0].note
     assert console.migrations_audited() == [(name, "succeeded")]
     print(f"\nUI migration of a 64 MiB stub, from y to both hosts' events: {took:.2f}s")
 
