@@ -126,3 +126,25 @@ async def test_the_dialog_starts_nothing_before_its_checks_pass_and_asks_before_
         "Migrate web-02 from demo to hv2 (live, copy storage, at most 50 MiB/s); "
         "its definition leaves demo?  y/N"
     )
+
+
+async def test_e_on_the_hosts_screen_plans_the_evacuation_of_the_highlighted_host() -> None:
+    from limen_tui.ui.screens.evacuate import EvacuationScreen
+    from limen_tui.ui.screens.hosts import HostsScreen
+
+    app = demo_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(lambda: app.query_one(VmTable).row_count > 0)
+        await pilot.press("H")
+        await wait_for(lambda: isinstance(app.screen, HostsScreen))
+        await pilot.press("E")
+        await wait_for(lambda: isinstance(app.screen, EvacuationScreen))
+        screen = app.screen
+        assert isinstance(screen, EvacuationScreen) and screen.host == "demo"
+        await wait_for(lambda: screen.plan is not None)
+        assert screen.plan is not None and not screen.plan.moves
+        assert all(why == "no other host is live" for _, why in screen.plan.unplaced)
+        await wait_for(lambda: screen.status == "no VM fits anywhere (above): nothing can move")
+        await pilot.press("ctrl+s")  # nothing to confirm: no question
+        assert screen.status == "nothing to move"
+        assert isinstance(app.screen, EvacuationScreen)

@@ -65,6 +65,7 @@ def help_keys(bindings: list[BindingType], keymap: dict[str, str]) -> HelpGroups
         ("VM screen (f)", rows(VmScreen.BINDINGS, {})),
         ("Snapshots (x)", rows(SnapshotScreen.BINDINGS, {})),
         ("Serial console (c)", [("Ctrl+]", "Detach"), ("any other key", "To the guest")]),
+        ("Hosts (H)", rows(HostsScreen.BINDINGS, {})),
         ("Migration dialog (G)", rows(MigrateDialog.BINDINGS, {})),
         ("Migration view (G on a migrating VM)", rows(MigrationScreen.BINDINGS, {})),
         ("Evacuation (:evacuate HOST)", rows(EvacuationScreen.BINDINGS, {})),
@@ -72,12 +73,18 @@ def help_keys(bindings: list[BindingType], keymap: dict[str, str]) -> HelpGroups
     ]
 
 
-def hosts(screen: Screen[Any], fleet: Fleet | None, chosen: Callable[[str], None]) -> None:
+def hosts(
+    screen: Screen[Any],
+    fleet: Fleet | None,
+    chosen: Callable[[str], None],
+    evacuate: Callable[[str], None] | None = None,
+) -> None:
     def answered(host: str | None) -> None:
         if host is not None:
             chosen(host)
 
-    screen.app.push_screen(HostsScreen(fleet.hosts if fleet is not None else {}), answered)
+    shown = HostsScreen(fleet.hosts if fleet is not None else {}, evacuate)
+    screen.app.push_screen(shown, answered)
 
 
 def diagnostics(screen: Screen[Any], fleet: Fleet | None, cache: Cache | None) -> None:
