@@ -8,7 +8,8 @@ cd "$(dirname "$0")/.."
 
 VENV=${LIMEN_VENV:-.venv}
 APT_RUNTIME=(libvirt-dev pkg-config gcc python3-dev libvirt-clients)
-APT_TEST=(libvirt-daemon libvirt-daemon-driver-qemu qemu-system-x86 qemu-utils openssh-server iproute2)
+APT_TEST=(libvirt-daemon libvirt-daemon-driver-qemu qemu-system-x86 qemu-utils openssh-server iproute2
+          dnsmasq-base)  # dnsmasq: libvirt's DHCP for the networks tests
 # The real Linux test guest is built from linux-image-cloud-amd64, busybox-static and
 # qemu-guest-agent, which the harness fetches with `apt-get download` (never installed).
 

@@ -12,6 +12,7 @@ would slip through every later `<=` and stall a timer for ever. The ranges:
             confirm_timeout        1 .. 3600 seconds
             shutdown_timeout       1 .. 3600 seconds
             bulk_concurrency       1 .. 64 actions at once
+            evacuate_concurrency   1 .. 16 migrations at once
             event_log_lines        10 .. 1,000,000 lines
             audit_retention_days   0.1 .. 36,500 days
             self_cost_budget_pct   0.0001 .. 400 % of one core (the console's own CPU)
@@ -58,6 +59,7 @@ CONSOLE_BOUNDS: dict[str, Bounds] = {
     "confirm_timeout": Bounds(1, 3600, "seconds"),
     "shutdown_timeout": Bounds(1, 3600, "seconds"),
     "bulk_concurrency": Bounds(1, 64, whole=True),
+    "evacuate_concurrency": Bounds(1, 16, whole=True),
     "event_log_lines": Bounds(10, 1_000_000, whole=True),
     "audit_retention_days": Bounds(0.1, 36_500, "days"),
     "noisy_threshold_pct": Bounds(1, 100, "%"),

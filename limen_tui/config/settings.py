@@ -27,6 +27,8 @@ class Settings:
     """Seconds to wait for the libvirt event that confirms an action."""
     bulk_concurrency: int = 5
     """Actions of one bulk run that may be in flight at once."""
+    evacuate_concurrency: int = 2
+    """Migrations of one evacuation in flight at once."""
     cache_max_mb: float = 100.0
     """Size cap of the cache file's entries; least recently used go first."""
     cache_ttls: dict[str, float] = field(default_factory=dict)

@@ -7,6 +7,7 @@ connect_timeout = 15.0
 shutdown_timeout = 60.0
 confirm_timeout = 30.0
 bulk_concurrency = 5            # actions of one bulk run in flight at once
+evacuate_concurrency = 2        # migrations of one evacuation in flight at once
 event_log_lines = 1000
 readonly = false
 audit_retention_days = 90       # absent: keep every audit record

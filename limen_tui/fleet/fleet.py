@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
@@ -242,14 +242,21 @@ class Fleet:
         return plan_evacuation(host, vms, capacity, limits)
 
     async def evacuate(
-        self, plan: EvacuationPlan, params: Migrate | None = None, concurrency: int = 2
+        self,
+        plan: EvacuationPlan,
+        params: Migrate | None = None,
+        concurrency: int | None = None,
+        *,
+        on_done: Callable[[Move, str, str], None] | None = None,
     ) -> EvacuationRun:
-        """Run a confirmed plan; each move is its own audited migration, one batch."""
+        """Run a confirmed plan, `concurrency` (default: the settings') at a time; each move is
+        its own audited migration, one batch.
+        `on_done(move, state, text)` hears each move's outcome as it ends (the view)."""
         source = self.hosts[plan.source]
         batch = next_batch_id()
         template = params or Migrate(dest="")
 
-        async def move(m: Move) -> tuple[str, str]:
+        async def one(m: Move) -> tuple[str, str]:
             row = source.rows.get(m.vm.uuid)
             if row is None:
                 return "failed", f"{m.vm.name} is no longer on {plan.source}"
@@ -257,7 +264,14 @@ class Fleet:
             op = await self.run_migration(job)
             return op.state.value, op.error or op.note
 
-        result = await run_evacuation(plan, move, concurrency)
+        async def move(m: Move) -> tuple[str, str]:
+            state, text = await one(m)
+            if on_done is not None:
+                on_done(m, state, text)
+            return state, text
+
+        at_once = concurrency or self.settings.evacuate_concurrency
+        result = await run_evacuation(plan, move, at_once)
         ok = sum(state == "succeeded" for _, state, _ in result.outcomes)
         self._publish(BatchFinished(BatchSummary(batch, "evacuate", ok, len(result.outcomes) - ok)))
         return result

@@ -87,6 +87,15 @@ class Migration:
     def uuid(self) -> str:
         return self.op.uuid
 
+    @property
+    def active(self) -> bool:
+        """Live (the VM runs) or offline (shut off: only its definition moves)."""
+        return self._active
+
+    def running_job(self) -> bool:
+        """libvirt's migrate call is in flight (abort, bandwidth and post-copy apply)."""
+        return self._call is not None and not self._call.done()
+
     def _show(self, op: Operation) -> Operation:
         self.op = op
         self.source.report(op)

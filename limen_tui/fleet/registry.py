@@ -221,9 +221,9 @@ ACTIONS: Mapping[str, ActionSpec] = _spec(
         params=SnapshotDelete,
         in_menu=False,
     ),
-    # Run by Fleet.migrate (checks, progress, both hosts' events), not by the action runner;
-    # offered in the menu once the UI routes it there.
-    ActionSpec("migrate", "Migrate", None, bulk=False, params=Migrate, in_menu=False),
+    # Run by Fleet.run_migration (checks, progress, both hosts' events), not by the action
+    # runner: the key opens the migration dialog (ui/migration_flow.py).
+    ActionSpec("migrate", "Migrate", "G", bulk=False, params=Migrate, busy="migrating"),
     # The device dialog and the XML screen run these (ui/screens/devices.py, domain_xml.py).
     *(
         ActionSpec(
@@ -240,10 +240,7 @@ ACTIONS: Mapping[str, ActionSpec] = _spec(
     ),
 )
 
-BUSY_WORDS: Mapping[str, str] = {
-    **{a.id: a.busy for a in ACTIONS.values() if a.busy},
-    "migrate": "migrating",  # fleet/migration.py runs it, not the action menu
-}
+BUSY_WORDS: Mapping[str, str] = {a.id: a.busy for a in ACTIONS.values() if a.busy}
 """Operation's action -> what its VM's row says while it is in flight."""
 
 VM_MENU: list[str] = [a.id for a in ACTIONS.values() if a.in_menu]

@@ -30,6 +30,7 @@ from limen_tui.model.action_params import (
 from limen_tui.model.vm_spec import VmSpec
 from limen_tui.ui import text as fmt
 from limen_tui.ui.keys import menu_entries
+from limen_tui.ui.migration_flow import MigrationFlow
 from limen_tui.ui.questions import action_question, needs_question, next_step_question, who
 from limen_tui.ui.screens.action_menu import ActionMenu
 from limen_tui.ui.screens.ask import AskScreen, check_count, check_vm_name
@@ -48,6 +49,8 @@ class ActionFlow:
         self.screen = screen
         self.fleet = fleet
         self.readonly = readonly
+        self.migrations = MigrationFlow(screen, fleet, readonly=readonly)
+        """The migrate key's dialog and view, and `:evacuate`."""
 
     def _warn(self, text: str) -> None:
         self.screen.notify(text, severity="warning", markup=False)
@@ -86,6 +89,8 @@ class ActionFlow:
         spec = ACTIONS[action]
         if len(targets) > 1 and not spec.bulk:
             self._warn(f"{spec.label} works on one VM at a time; clear the marks (U)")
+        elif action == "migrate":
+            self.migrations.ask(targets[0])
         elif spec.type_name_to_confirm:
             self._ask_delete(targets)
         elif spec.params is Autostart:

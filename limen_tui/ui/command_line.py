@@ -44,6 +44,7 @@ VIEW_COMMANDS: dict[str, str] = {
     "columns": "the table's columns at this width",
     "theme": "change the colours: :theme nord",
     "layout": "logs below or beside, details on or off: :layout beside",
+    "evacuate": "move every running VM off a host, after its plan and a question: :evacuate HOST",
     "help": "every key and command",
     "quit": "leave the console",
 }
@@ -122,6 +123,8 @@ def _view_problem(name: str, args: tuple[str, ...]) -> str:
         return f"layout is one of: {', '.join(LAYOUTS)}"
     if name == "theme" and len(args) != 1:
         return "theme needs a name: :theme nord (Tab lists them)"
+    if name == "evacuate" and len(args) != 1:
+        return "evacuate needs one host: :evacuate HOST (Tab lists them)"
     return ""
 
 
@@ -185,6 +188,10 @@ def complete(
             pool = sorted(themes)
         elif first in ("pool", "net") or (first == "vol" and len(typed) > 1):
             pool = sorted(hosts)
+        elif first == "evacuate":
+            pool = list(hosts) if len(typed) == 1 else []
+        elif first == "migrate":
+            pool = [*sorted(set(vm_names)), *hosts]
         elif first in COMMAND_ACTIONS or first == "filter":
             pool = [*sorted(set(vm_names)), *FILTER_WORDS, *(f"host:{h}" for h in hosts)]
         else:
@@ -228,8 +235,11 @@ def help_lines() -> list[tuple[str, str]]:
     """(command, what it does) for the help screen and the palette."""
     out = [(f":{name}", what) for name, what in RESOURCES.items()]
     out += [
-        (f":{a} [pattern]", f"{ACTIONS[a].label} (the selection, or VMs named)") for a in VM_MENU
+        (f":{a} [pattern]", f"{ACTIONS[a].label} (the selection, or VMs named)")
+        for a in VM_MENU
+        if a != "migrate"
     ]
+    out.append((":migrate [VM] HOST", "Migrate the VM (the selected one) to HOST: the dialog"))
     out += [(f":{name}", what) for name, what in VIEW_COMMANDS.items()]
     screens = {"pool": ":pool", "volume": ":vol", "network": ":net"}
     out += [

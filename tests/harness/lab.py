@@ -12,6 +12,11 @@ storage (the real guest's kernel and disks live there), so a VM migrates without
 disks. Guests are TCG; the hosts share the machine's memory, so free memory is the same
 figure on each.
 
+Every host also runs its own sshd on port 22 of its address (in its namespaces, so a shell
+there sees that host's ``/var/log/libvirt``): one user key for the lab, one host key per host
+kept for the lab's life (a revived host offers the same key), and a known_hosts naming each
+host's address, so the console reaches health and logs over SSH with checked host keys.
+
 ``Lab.start(n)`` starts the hosts in parallel (a few seconds: QEMU's capabilities come from the
 machine's cache); ``Lab.stop()`` ends every process in each host's network namespace (QEMU
 included) and removes the bridge and the hosts' directories. A state file per lab names its
@@ -99,6 +104,8 @@ class LabHost:
     pid: int
     """The node process: its namespaces are the host's."""
 
+    ssh_port: int = 22
+
     @property
     def uri(self) -> str:
         return f"qemu+tcp://{self.address}/system"
@@ -132,6 +139,50 @@ class LabHost:
         _wait(lambda: not self.processes(), 10, f"{self.name} did not die")
 
 
+SSHD = "/usr/sbin/sshd"
+
+
+def _keygen(path: Path, comment: str) -> str:
+    """An ed25519 key pair at `path` (kept when it exists); returns the public key's type and
+    blob."""
+    if not path.exists():
+        _run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", str(path)])
+    kind, blob = path.with_name(path.name + ".pub").read_text().split()[:2]
+    return f"{kind} {blob}"
+
+
+def _sshd_config(address: str, host_key: Path, authorized: Path) -> str:
+    return "\n".join(
+        [
+            "Port 22",
+            f"ListenAddress {address}",
+            f"HostKey {host_key}",
+            "PidFile /run/sshd.pid",
+            f"AuthorizedKeysFile {authorized}",
+            "PermitRootLogin prohibit-password",
+            "PasswordAuthentication no",
+            "KbdInteractiveAuthentication no",
+            "UsePAM no",
+            "StrictModes no",
+            "UseDNS no",
+            "PrintMotd no",
+            "MaxStartups 50",
+            "",
+        ]
+    )
+
+
+def _banner(address: str, port: int) -> str | None:
+    """None once an SSH server greets there, else why not."""
+    import socket
+
+    try:
+        with socket.create_connection((address, port), timeout=2.0) as sock:
+            return None if sock.recv(64).startswith(b"SSH-") else "no SSH banner"
+    except OSError as exc:
+        return str(exc)
+
+
 def _wait(done: Callable[[], bool], timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout
     while not done():
@@ -151,6 +202,14 @@ class Lab:
         self.hosts: dict[str, LabHost] = {}
         self._procs: dict[str, subprocess.Popen[bytes]] = {}
         self.owner = os.getpid()
+        self.ssh_dir = Path(tempfile.mkdtemp(prefix=f"limen-lab-ssh-{self.id}-"))
+        """The lab's SSH keys: `ssh_key` (the console's) and one host key per host."""
+        self.ssh_dir.chmod(0o700)
+        self.ssh_key = self.ssh_dir / "id_ed25519"
+        self.known_hosts = self.ssh_dir / "known_hosts"
+        _keygen(self.ssh_key, "limen-lab-console")
+        self._authorized = self.ssh_dir / "authorized_keys"
+        self._authorized.write_text(_keygen(self.ssh_key, "") + "\n")
 
     @property
     def console_address(self) -> str:
@@ -165,6 +224,7 @@ class Lab:
         state = {
             "owner": self.owner,
             "bridge": self.bridge,
+            "ssh_dir": str(self.ssh_dir),
             "hosts": [asdict(h) for h in self.hosts.values()],
         }
         self.state_file.write_text(json.dumps(state, indent=1))
@@ -192,12 +252,19 @@ class Lab:
         root = Path(tempfile.mkdtemp(prefix=f"limen-lab-{name}-"))
         root.chmod(0o755)
         host_uuid = host_uuid or str(uuid.uuid4())
+        host_key = self.ssh_dir / f"{name}_host_ed25519_key"
+        offered = _keygen(host_key, f"limen-lab-{name}")
+        lines = self.known_hosts.read_text().splitlines() if self.known_hosts.exists() else []
+        known = [line for line in lines if not line.startswith(f"{address} ")]
+        self.known_hosts.write_text("\n".join([*known, f"{address} {offered}"]) + "\n")
+        (root / "sshd_config").write_text(_sshd_config(address, host_key, self._authorized))
         spec = {
             "root": str(root),
             "hostname": name,
             "address": address,
             "uuid": host_uuid,
             "detach": self.detach,
+            "sshd_config": str(root / "sshd_config"),
         }
         (root / "spec.json").write_text(json.dumps(spec))
         argv = ["unshare", "--mount", "--uts", "--net", "--propagation", "private"]
@@ -233,7 +300,7 @@ class Lab:
         deadline = time.monotonic() + START_TIMEOUT
         reason: str | None = "not probed"
         while time.monotonic() < deadline:
-            reason = probe(host.uri, timeout=5)
+            reason = probe(host.uri, timeout=5) or _banner(host.address, host.ssh_port)
             if reason is None:
                 return
             if self._procs[host.name].poll() is not None:
@@ -266,6 +333,7 @@ class Lab:
             host.kill()
             shutil.rmtree(host.root, ignore_errors=True)
         _end_lab(self.bridge)
+        shutil.rmtree(self.ssh_dir, ignore_errors=True)
         self.state_file.unlink(missing_ok=True)
 
 
@@ -297,6 +365,8 @@ def _stop_from_state(state_file: Path) -> None:
         host.kill()
         shutil.rmtree(host.root, ignore_errors=True)
     _end_lab(state["bridge"])
+    if state.get("ssh_dir"):
+        shutil.rmtree(state["ssh_dir"], ignore_errors=True)
     state_file.unlink(missing_ok=True)
 
 
@@ -334,6 +404,9 @@ def main(argv: list[str]) -> int:
         print(f"lab {lab.id} up in {time.monotonic() - started:.1f}s; console side {lab.bridge}")
         for host in lab.hosts.values():
             print(f"  {host.name:6} {host.uri}   logs: {host.root}/log")
+            print(f"         ssh root@{host.address}")
+        print(f"  ssh key {lab.ssh_key}, known_hosts {lab.known_hosts}")
+        print("  health and logs over SSH: [[hosts]] ssh = { user, key, known_hosts }")
         return 0
     if command == "stop":
         for state_file in labs:

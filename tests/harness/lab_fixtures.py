@@ -21,7 +21,8 @@ from limen_tui.fleet.operations import Operation
 from limen_tui.fleet.updates import FleetUpdate
 from limen_tui.model import LinkState
 from tests.harness.lab import Lab, sweep_leftover_labs
-from tests.harness.libvirtd import TEST_PREFIX, remove_domain
+from tests.harness.libvirtd import TEST_PREFIX, remove_domain, tiny_domain_xml, unique_prefix
+from tests.harness.serial_shell import SerialShell
 
 _shared: list[Lab] = []
 _users = [0]
@@ -119,3 +120,40 @@ def shared_pool(lab: Lab, directory: Path) -> Iterator[str]:
         for conn in conns:
             with contextlib.suppress(libvirt.libvirtError):
                 conn.close()
+
+
+def where(lab: Lab, name: str) -> dict[str, bool]:
+    """Host -> whether the VM runs there, for every host that has it."""
+    found = {}
+    for key, host in lab.hosts.items():
+        conn = host.open()
+        try:
+            found[key] = bool(conn.lookupByName(name).isActive())
+        except libvirt.libvirtError:
+            pass
+        finally:
+            conn.close()
+    return found
+
+
+def define_stub(lab: Lab, host: str, suffix: str, *, start: bool, xml: str | None = None) -> str:
+    name = f"{unique_prefix()}{suffix}"
+    conn = lab.hosts[host].open()
+    try:
+        dom = conn.defineXML(xml or tiny_domain_xml(name, nic="none"))
+        if start:
+            dom.create()
+        return str(dom.name())
+    finally:
+        conn.close()
+
+
+def shell_on(lab: Lab, host: str, name: str) -> SerialShell:
+    conn = lab.hosts[host].open()
+    try:
+        root = ET.fromstring(conn.lookupByName(name).XMLDesc(0))
+    finally:
+        conn.close()
+    source = root.find("./devices/serial[@type='pty']/source")
+    assert source is not None
+    return SerialShell(str(source.get("path")))

@@ -5,9 +5,10 @@ mounts the host's own ``/run`` (tmpfs), ``/etc/libvirt``, ``/var/lib/libvirt``,
 ``/var/log/libvirt`` and ``/var/cache/libvirt`` over directories under the host's root,
 keeps the machine's ``/var/lib/libvirt/images`` at the same path (the lab's shared storage),
 sets the host name, then waits for one line on stdin: the harness has put the host's end of
-the lab bridge into this network namespace and addressed it. Then it runs ``virtlogd`` and
-``libvirtd --listen`` in the foreground and reaps every orphan (QEMU included) as a child
-subreaper, because whatever PID 1 the machine has cannot see into this host.
+the lab bridge into this network namespace and addressed it. Then it runs ``virtlogd``,
+``libvirtd --listen`` and ``sshd`` (when the spec names its config) in the foreground and
+reaps every orphan (QEMU included) as a child subreaper, because whatever PID 1 the machine
+has cannot see into this host.
 
 SIGTERM (or the harness dying, unless ``detach``) ends every process in this network
 namespace, the daemons and QEMU alike, and then this one: the namespaces vanish with it.
@@ -85,6 +86,12 @@ def _write_configs(spec: dict[str, str]) -> None:
         "namespaces = [ ]\n"
         # Two daemons share the image files; owner xattrs of one would confuse the other.
         "remember_owner = 0\n"
+        # QEMU runs as root here: post-copy needs userfaultfd, which an unprivileged QEMU
+        # cannot have while vm.unprivileged_userfaultfd is 0 (Debian's default). Nothing is
+        # relabelled, so the files the machine's own daemon uses keep their owners.
+        'user = "root"\n'
+        'group = "root"\n'
+        "dynamic_ownership = 0\n"
         # A destination that dies mid-migration is noticed in seconds, not half a minute.
         "keepalive_interval = 2\n"
         "keepalive_count = 3\n"
@@ -172,6 +179,13 @@ def main() -> None:
             ["libvirtd", "--listen"], stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env
         )
     )
+    if spec.get("sshd_config"):
+        # This host's own sshd: a shell there is in this host's namespaces.
+        sshd = ["/usr/sbin/sshd", "-D", "-e", "-f", spec["sshd_config"]]
+        log_ssh = open("/var/log/libvirt/sshd.log", "ab")  # noqa: SIM115 - as long as we live
+        daemons.append(
+            subprocess.Popen(sshd, stdin=subprocess.DEVNULL, stdout=log_ssh, stderr=log_ssh)
+        )
     Path(spec["root"], "node.ready").write_text(str(os.getpid()))
     while not stopping:
         _reap()

@@ -2,15 +2,18 @@
 
 The real Linux guest is booted once for the module and moved around by its tests, in order:
 aborted, then its destination killed, then migrated live while it burns CPU and writes its
-disk. The checks and the offline move use diskless PXE stubs.
+disk. The checks and the offline move use diskless PXE stubs; copy storage moves a stub's
+qcow2 disk from lab-a's own folder to lab-b's.
 """
 
 from __future__ import annotations
 
 import asyncio
+import subprocess
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
+from pathlib import Path
 
 import libvirt
 import pytest
@@ -21,7 +24,14 @@ from limen_tui.model import DomainRow, PowerState
 from limen_tui.model.action_params import Migrate
 from tests.harness.guest_image import GuestBoot
 from tests.harness.lab import Lab
-from tests.harness.lab_fixtures import KEPT, LabConsole, shared_pool
+from tests.harness.lab_fixtures import (
+    KEPT,
+    LabConsole,
+    define_stub,
+    shared_pool,
+    shell_on,
+    where,
+)
 from tests.harness.libvirtd import tiny_domain_xml, unique_prefix
 from tests.harness.linux_guest import LinuxGuest
 from tests.harness.serial_shell import SerialShell
@@ -70,43 +80,6 @@ async def gone_from(console: LabConsole, host: str, name: str, limit: float = 15
     while any(r.name == name for r in console.fleet.hosts[host].rows.values()):
         assert time.monotonic() < deadline, f"{name} is still shown on {host}"
         await asyncio.sleep(0.05)
-
-
-def where(lab: Lab, name: str) -> dict[str, bool]:
-    """Host -> whether the VM runs there, for every host that has it."""
-    found = {}
-    for key, host in lab.hosts.items():
-        conn = host.open()
-        try:
-            found[key] = bool(conn.lookupByName(name).isActive())
-        except libvirt.libvirtError:
-            pass
-        finally:
-            conn.close()
-    return found
-
-
-def shell_on(lab: Lab, host: str, name: str) -> SerialShell:
-    conn = lab.hosts[host].open()
-    try:
-        root = ET.fromstring(conn.lookupByName(name).XMLDesc(0))
-    finally:
-        conn.close()
-    source = root.find("./devices/serial[@type='pty']/source")
-    assert source is not None
-    return SerialShell(str(source.get("path")))
-
-
-def define_stub(lab: Lab, host: str, suffix: str, *, start: bool, xml: str | None = None) -> str:
-    name = f"{unique_prefix()}{suffix}"
-    conn = lab.hosts[host].open()
-    try:
-        dom = conn.defineXML(xml or tiny_domain_xml(name, nic="none"))
-        if start:
-            dom.create()
-        return str(dom.name())
-    finally:
-        conn.close()
 
 
 async def progress_seen(job: Migration, processed: int, limit: float = 60) -> None:
@@ -250,3 +223,82 @@ async def test_live_migration_of_a_real_guest_keeps_it_up(
         assert there.run("kill %1 %2; echo calm").strip().endswith("calm")
     finally:
         there.close()
+
+
+LOCAL_DISKS = Path("/var/lib/libvirt/limen-local")
+"""A folder each lab host has of its own (under its private /var/lib/libvirt): not shared."""
+
+
+def qcow2_starting_with(data: bytes, path: Path, size: str = "64M") -> None:
+    raw = path.with_suffix(".raw")
+    raw.write_bytes(data.ljust(1024 * 1024, b"\0"))
+    try:
+        for argv in (
+            ["convert", "-q", "-f", "raw", "-O", "qcow2", str(raw), str(path)],
+            ["resize", "-q", "-f", "qcow2", str(path), size],
+        ):
+            subprocess.run(["qemu-img", *argv], check=True, capture_output=True, timeout=60)
+    finally:
+        raw.unlink()
+
+
+def first_block(path: Path) -> bytes:
+    """The first 4 KiB of a qcow2 image's guest-visible data."""
+    out = path.with_suffix(".head")
+    try:
+        argv = ["dd", "-f", "qcow2", "-O", "raw", f"if={path}", f"of={out}", "bs=4096", "count=1"]
+        subprocess.run(
+            ["qemu-img", *argv],
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
+        return out.read_bytes()
+    finally:
+        out.unlink(missing_ok=True)
+
+
+async def test_copy_storage_moves_a_real_qcow2_disk_to_the_destination(
+    lab: Lab, lab_console: LabConsole
+) -> None:
+    name = f"{unique_prefix()}copydisk"
+    here = {k: Path(h.root, "lib", LOCAL_DISKS.name) for k, h in lab.hosts.items()}
+    for folder in here.values():
+        folder.mkdir(exist_ok=True)
+        folder.chmod(0o755)
+    # A marker at the start of the disk: only a copy of the data puts it on lab-b.
+    marker = f"limen copy-storage {name}".encode()
+    disk = here["lab-a"] / f"{name}.qcow2"
+    qcow2_starting_with(marker, disk)
+    inside = LOCAL_DISKS / disk.name  # the same path inside every host, a different file
+    xml = tiny_domain_xml(name, disk_path=str(inside), nic="none")
+    try:
+        with shared_pool(lab, LOCAL_DISKS):  # a dir pool over each host's own folder
+            define_stub(lab, "lab-a", "", start=True, xml=xml)
+            row = await row_of(lab_console, "lab-a", name)
+            refused = await lab_console.fleet.migrate(row, Migrate("lab-b"))
+            assert refused.state is OpState.REFUSED
+            assert refused.error == (
+                f"disk vda ({inside}) is not on lab-b's storage: choose copy storage, or share "
+                "the storage and define a pool over it on lab-b."
+            )
+            assert not (here["lab-b"] / disk.name).exists()
+            started = time.monotonic()
+            op = await lab_console.fleet.migrate(row, Migrate("lab-b", copy_storage=True))
+            took = time.monotonic() - started
+            assert op.state is OpState.SUCCEEDED, op
+            assert where(lab, name) == {"lab-b": True}
+            conn = lab.hosts["lab-b"].open()
+            try:
+                root = ET.fromstring(conn.lookupByName(name).XMLDesc(0))
+                conn.lookupByName(name).destroy()  # QEMU lets go of the copy before it is read
+            finally:
+                conn.close()
+            source = root.find("./devices/disk/source")
+            assert source is not None and source.get("file") == str(inside)
+        assert first_block(here["lab-b"] / disk.name).startswith(marker)
+        print(f"\ncopy-storage migration of a 64 MiB qcow2 (1 MiB of data) stub: {took:.2f}s")
+    finally:
+        for folder in here.values():
+            for leftover in folder.glob(f"{name}*"):
+                leftover.unlink()

@@ -467,6 +467,104 @@ async def networks(pilot: Pilot[Any]) -> None:
     await pilot.pause(0.3)
 
 
+def _migration_hosts() -> tuple[Host, Host]:
+    """The demo host as source, and a second still host "hv2" as destination (never run)."""
+    from dataclasses import replace
+
+    from .helpers import StillHost
+
+    source = SceneHost.make()
+    assert isinstance(source, StillHost)
+    dest = StillHost(replace(source.status, key="hv2"), source._fixed)
+    return source, dest
+
+
+async def migrate_dialog(pilot: Pilot[Any]) -> None:
+    """The dialog with fixed check sentences (no second host runs for a picture)."""
+    from limen_tui.model.action_params import Migrate
+    from limen_tui.ui.screens.migrate_dialog import MigrateDialog
+
+    await loaded(pilot)
+    app = _app(pilot)
+
+    async def checks(params: Migrate) -> list[str]:
+        if params.copy_storage:
+            return []
+        return [
+            "disk vda (/srv/vm-disks/web-02-root.qcow2) is not on hv2's storage: choose copy "
+            "storage, or share the storage and define a pool over it on hv2.",
+            "web-02 uses network default, which hv2 does not have: define it there.",
+        ]
+
+    app.push_screen(MigrateDialog(_row(app, "web-02"), ["hv2", "hv3"], "hv2", checks))
+    await pilot.pause(0.3)
+
+
+def fixed_migration(app: LimenApp) -> Any:
+    """A migration of web-02 to hv2 with fixed figures, as three job stats samples left it:
+    a guest dirtying memory faster than it is sent (never run: the figures are made up)."""
+    from dataclasses import replace
+
+    from limen_tui.fleet.migration import Migration
+    from limen_tui.fleet.migration_progress import JobProgress
+    from limen_tui.model.action_params import Migrate
+
+    source, dest = _migration_hosts()
+    job = Migration(source, dest, _row(app, "web-02"), Migrate("hv2", bandwidth_mib_s=100))
+    mib = 2**20
+    for i in (2, 3, 4):
+        sample = JobProgress(
+            elapsed_s=40.0 + i * 6,
+            processed_bytes=(1700 + i * 200) * mib,
+            remaining_bytes=(700 - i * 25) * mib,
+            total_bytes=2048 * mib,
+            transfer_bps=100.0 * mib,
+            dirty_bps=(120.0 + i) * mib,
+            iteration=i,
+            expected_downtime_ms=1840,
+        )
+        job.watch.feed(sample)
+        job.progress = sample
+    assert job.progress is not None
+    job.op = job.op.running()
+    job.op = replace(job.op, note=job.progress.summary())
+    return job
+
+
+async def migration_view(pilot: Pilot[Any]) -> None:
+    from limen_tui.ui.screens.migration_view import MigrationScreen
+
+    await loaded(pilot)
+    app = _app(pilot)
+    app.push_screen(MigrationScreen(fixed_migration(app)))
+    await pilot.pause(0.3)
+
+
+async def evacuation(pilot: Pilot[Any]) -> None:
+    """The plan of the demo host onto hv2 and hv3, with fixed capacities (never run)."""
+    from limen_tui.fleet.evacuation import HostCapacity, VmLoad, plan_evacuation
+    from limen_tui.ui.screens.evacuate import EvacuationScreen
+
+    await loaded(pilot)
+    app = _app(pilot)
+    rows = sorted(app.query_one(VmTable).rows_by_key.values(), key=lambda r: r.name)
+    vms = [
+        VmLoad(r.uuid, r.name, (r.mem_max_kib or 0) * 1024, r.vcpus or 1)
+        for r in rows
+        if r.state.is_active
+    ]
+    gib = 2**30
+    plan = plan_evacuation(
+        "demo", vms, [HostCapacity("hv2", 9 * gib, 8, 4), HostCapacity("hv3", 5 * gib, 4, 14)]
+    )
+
+    async def make_plan() -> Any:
+        return plan
+
+    app.push_screen(EvacuationScreen("demo", make_plan, lambda _p: None, lambda _u: None))
+    await pilot.pause(0.3)
+
+
 SCENES: dict[str, Scene] = {
     "main": loaded,
     "vm-screen": vm_screen,
@@ -486,5 +584,8 @@ SCENES: dict[str, Scene] = {
     "help": help_screen,
     "bulk-confirmation": bulk_confirmation,
     "action-menu": action_menu,
+    "migrate-dialog": migrate_dialog,
+    "migration": migration_view,
+    "evacuation": evacuation,
 }
 """Name -> how to get there, in the order the README shows them."""

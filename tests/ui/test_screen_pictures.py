@@ -151,6 +151,9 @@ SIZES = [(80, 24), (120, 40)]
         "help",
         "bulk-confirmation",
         "action-menu",
+        "migrate-dialog",
+        "migration",
+        "evacuation",
     ],
 )
 def test_every_screen(snap_compare: Any, scene: str, size: tuple[int, int]) -> None:

@@ -6,7 +6,7 @@ Enter shows only that host's VMs in the table; `a` shows all hosts again.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import ClassVar
 
 from rich.console import Group
@@ -117,6 +117,7 @@ class HostsScreen(WorkerFailuresToApp, ModalScreen[str | None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q,H", "dismiss(None)", "Close"),
         Binding("a", "dismiss('')", "All hosts"),
+        Binding("E", "evacuate", "Evacuate"),
     ]
     DEFAULT_CSS = """
     HostsScreen { align: center middle; }
@@ -129,9 +130,13 @@ class HostsScreen(WorkerFailuresToApp, ModalScreen[str | None]):
     shown: Group | None = None
     """What the info pane shows now (for tests and screenshots)."""
 
-    def __init__(self, hosts: Mapping[str, Host]) -> None:
+    def __init__(
+        self, hosts: Mapping[str, Host], evacuate: Callable[[str], None] | None = None
+    ) -> None:
+        """`evacuate(host)`: what E does on the highlighted host (after this screen closes)."""
         super().__init__()
         self.hosts = hosts
+        self.evacuate = evacuate
 
     def compose(self) -> ComposeResult:
         with Vertical() as box:
@@ -176,6 +181,16 @@ class HostsScreen(WorkerFailuresToApp, ModalScreen[str | None]):
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:
         key = str(event.row_key.value)
         self._show(key)
+
+    def action_evacuate(self) -> None:
+        table = self.query_one("#hostlist", DataTable)
+        if self.evacuate is None or not table.row_count:
+            self.notify("Evacuation is not offered here", severity="warning")
+            return
+        key = str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+        evacuate = self.evacuate
+        self.dismiss(None)
+        evacuate(key)
 
     @on(DataTable.RowSelected, "#hostlist")
     def _selected(self, event: DataTable.RowSelected) -> None:

@@ -230,6 +230,9 @@ class MainScreen(WorkerFailuresToApp, MainCommands):
         op = update.operation
         self.operations.show(op)
         busy = BUSY_WORDS.get(op.action)
+        if op.action == "migrate" and op.note.startswith("migrating "):
+            # "migrating 63%" (what the state column holds), from libvirt's job stats
+            busy = " ".join(op.note.split()[:2])
         if busy and op.uuid:
             # A display overlay while it runs, never a power state: libvirt's events say that.
             self.table.set_busy((op.host, op.uuid), None if op.state.finished else busy)

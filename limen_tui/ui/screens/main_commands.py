@@ -115,6 +115,9 @@ class MainCommands(MainKeys):
         self.app.push_screen(NoisyScreen(hosts, metric, host))
 
     def _act(self, action: str, args: tuple[str, ...]) -> None:
+        if action == "migrate":
+            self._migrate(args)
+            return
         if args:
             targets = select_rows(self.table.rows_by_key.values(), args)
             if not targets:
@@ -123,6 +126,28 @@ class MainCommands(MainKeys):
         else:
             targets = self.table.targets()
         self.actions.key(action, targets)
+
+    def _migrate(self, args: tuple[str, ...]) -> None:
+        """`:migrate [VM] HOST`: the destination last; no VM words: the selected VM."""
+        hosts = list(self.fleet.hosts) if self.fleet is not None else []
+        dest: str | None = None
+        if args:
+            if args[-1] not in hosts:
+                problem = self.actions.migrations.host_problem(args[-1])
+                self._say(f"{problem}: :migrate [VM] HOST, the host last", warn=True)
+                return
+            dest, args = args[-1], args[:-1]
+        rows = self.table.rows_by_key.values()
+        exact = [r for r in rows if len(args) == 1 and r.name == args[0]]
+        targets = exact or (select_rows(rows, args) if args else self.table.targets())
+        named = " ".join(fmt.printable(a) for a in args)
+        if not targets:
+            self._say(f"no VM matches {named}" if args else "No VM selected", warn=True)
+        elif len(targets) > 1:
+            what = f"{named} matches {len(targets)} VMs" if args else f"{len(targets)} are marked"
+            self._say(f"Migrate works on one VM at a time: {what}; :evacuate moves many", warn=True)
+        else:
+            self.actions.migrations.ask(targets[0], dest)
 
     def _view(self, name: str, args: tuple[str, ...]) -> None:
         if name == "sort":
@@ -148,6 +173,8 @@ class MainCommands(MainKeys):
             self._theme(args[0])
         elif name == "layout":
             self._layout(args[0].lower())
+        elif name == "evacuate":
+            self.actions.migrations.evacuate(args[0])
         elif name == "help":
             self.action_help()
         elif name == "quit":

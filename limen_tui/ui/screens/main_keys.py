@@ -242,7 +242,8 @@ class MainKeys(Screen[None]):
     # -- keys that open other screens, and the VM action keys ---------------------------------
 
     def action_hosts(self) -> None:
-        other_screens.hosts(self, self.fleet, self.show_host)
+        evacuate = None if self.readonly else self.actions.migrations.evacuate
+        other_screens.hosts(self, self.fleet, self.show_host, evacuate)
 
     def action_pools(self, host: str = "", pool: str = "") -> None:
         other_screens.pools(self, self._host_for(host), pool)

@@ -27,7 +27,10 @@ from limen_tui.ui.screens.confirm import ConfirmScreen
 from limen_tui.ui.screens.devices import DeviceScreen
 from limen_tui.ui.screens.diagnostics import DiagnosticsScreen
 from limen_tui.ui.screens.domain_xml import XmlScreen
+from limen_tui.ui.screens.evacuate import EvacuationScreen
 from limen_tui.ui.screens.hosts import HostsScreen
+from limen_tui.ui.screens.migrate_dialog import MigrateDialog
+from limen_tui.ui.screens.migration_view import MigrationScreen
 from limen_tui.ui.screens.networks import NetworksScreen
 from limen_tui.ui.screens.pools import PoolsScreen
 from limen_tui.ui.screens.serial_console import SerialConsoleScreen
@@ -72,16 +75,26 @@ def help_keys(bindings: list[BindingType], keymap: dict[str, str]) -> HelpGroups
         ("Devices and media (d in the VM screen)", rows(DeviceScreen.BINDINGS, {})),
         ("Domain XML (X in the VM screen)", rows(XmlScreen.BINDINGS, {})),
         ("Serial console (c)", [("Ctrl+]", "Detach"), ("any other key", "To the guest")]),
+        ("Hosts (H)", rows(HostsScreen.BINDINGS, {})),
+        ("Migration dialog (G)", rows(MigrateDialog.BINDINGS, {})),
+        ("Migration view (G on a migrating VM)", rows(MigrationScreen.BINDINGS, {})),
+        ("Evacuation (:evacuate HOST)", rows(EvacuationScreen.BINDINGS, {})),
         ("Command line (:)", help_lines()),
     ]
 
 
-def hosts(screen: Screen[Any], fleet: Fleet | None, chosen: Callable[[str], None]) -> None:
+def hosts(
+    screen: Screen[Any],
+    fleet: Fleet | None,
+    chosen: Callable[[str], None],
+    evacuate: Callable[[str], None] | None = None,
+) -> None:
     def answered(host: str | None) -> None:
         if host is not None:
             chosen(host)
 
-    screen.app.push_screen(HostsScreen(fleet.hosts if fleet is not None else {}), answered)
+    shown = HostsScreen(fleet.hosts if fleet is not None else {}, evacuate)
+    screen.app.push_screen(shown, answered)
 
 
 def pools(screen: Screen[Any], host: Host | None, pool: str = "") -> None:
