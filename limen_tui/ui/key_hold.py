@@ -24,6 +24,7 @@ from textual import events
 from textual.app import App
 from textual.screen import Screen
 from textual.widget import Widget
+from textual.widgets import Input
 
 HOLD_AT_MOST = 1.0
 RETRY_SECONDS = 0.01
@@ -65,6 +66,22 @@ class HoldKeysUntilFocused(App[ReturnType]):
                 self.set_timer(RETRY_SECONDS, self._release_held)
             self._held.append(event)
             return
+        await self._deliver(event)
+
+    async def _deliver(self, event: events.Event) -> None:
+        """As Textual delivers it, but an editing key of a focused text box (Backspace,
+        Delete, arrows, Home/End, Ctrl+W, Enter...) runs in the box's own queue, behind the
+        letters typed before it and ahead of those after it. Textual would let it bubble to
+        the app to find the box's binding, while the letters after it are typed at once."""
+        focused = self.focused if isinstance(event, events.Key) else None
+        if isinstance(event, events.Key) and not event.is_forwarded and isinstance(focused, Input):
+            action = _editing_action(focused, event.key)
+            if action is not None and not (
+                self.screen.maximized is not None and event.key == "escape"
+            ):
+                if not await self._check_bindings(event.key, priority=True):
+                    focused.call_later(focused.run_action, action)
+                return
         await super().on_event(event)
 
     async def _release_held(self) -> None:
@@ -74,8 +91,16 @@ class HoldKeysUntilFocused(App[ReturnType]):
                 self.set_timer(RETRY_SECONDS, self._release_held)
                 return
             key = self._held.pop(0)
-            await super().on_event(key)
+            await self._deliver(key)
             self._held_since = time.monotonic()
+
+
+def _editing_action(box: Input, key: str) -> str | None:
+    """The action a text box's own (not priority) binding gives `key`, if any."""
+    for binding in box._bindings.key_to_bindings.get(key, []):
+        if not binding.priority:
+            return binding.action
+    return None
 
 
 def after_typed(widget: Widget, work: Callable[[], None]) -> None:

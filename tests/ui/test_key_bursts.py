@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from textual.widgets import Input
 
 from limen_tui.model import PowerState
@@ -90,6 +91,41 @@ async def test_action_keys_are_dead_while_the_table_is_maximised_away() -> None:
         await burst(pilot, "w", "z", "h", "o", "p")
         assert app.screen.maximized is not None
         assert _no_operation(app) and _states(app) == before
+
+
+EDITS = [
+    # (keys after the box opens, the text they make): editing keys keep their place in a burst
+    (("w", "e", "b", "backspace", "backspace", "b", "minus", "0"), "wb-0"),
+    (("a", "b", "left", "X"), "aXb"),
+    (("b", "c", "home", "a"), "abc"),
+    (("x", "a", "b", "home", "delete", "end", "c"), "abc"),
+]
+
+
+@pytest.mark.parametrize(("keys", "text"), EDITS)
+@pytest.mark.parametrize("box", ["filter", "command"])
+async def test_editing_keys_in_a_burst_keep_their_order(
+    box: str, keys: tuple[str, ...], text: str
+) -> None:
+    app = demo_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _ready(pilot, app)
+        before = _states(app)
+        await burst(pilot, "slash" if box == "filter" else "colon", *keys)
+        await pilot.pause(0.2)
+        assert app.query_one(f"#{box}", Input).value == text
+        assert _no_operation(app) and _states(app) == before
+
+
+async def test_editing_keys_in_a_burst_into_a_dialog_keep_their_order() -> None:
+    app = demo_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _ready(pilot, app)
+        await burst(pilot, "slash", *"batch-01", "enter")
+        await burst(pilot, "n", "x", "h", "o", "backspace", "backspace", "y", "z")
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, AskScreen)
+        assert app.screen.query_one("#value", Input).value == "xyz"
 
 
 async def test_a_burst_into_the_rename_dialog_is_the_new_name() -> None:
