@@ -15,7 +15,7 @@ from limen_tui.demo import write_fleet
 from limen_tui.fleet.updates import HostStatusChanged
 from limen_tui.model import HostStatus, LinkState
 from limen_tui.ui.app import LimenApp
-from limen_tui.ui.widgets.host_bar import HostBar
+from limen_tui.ui.widgets.host_bar import REDRAW_EVERY_S, HostBar
 from limen_tui.ui.widgets.vm_table import VmTable
 
 from .helpers import inject, injected_app, wait_for
@@ -71,10 +71,12 @@ async def test_figures_that_change_every_tick_redraw_the_header_at_most_once_a_s
         for i in range(30):  # 30 ticks' worth of new figures in 0.3 s
             app.publish(HostStatusChanged(_with_ms(live, 10.0 + i)))
             await pilot.pause(0.01)
-        assert bar.draws - draws <= 1 and time.monotonic() - started < 1.0
+        took = time.monotonic() - started
+        # At most one draw a second of those 30 updates (a slow machine takes longer: more).
+        assert bar.draws - draws <= 1 + int(took / REDRAW_EVERY_S) < 30
         await pilot.pause(1.1)
         assert "39 ms" in str(bar.render())  # the last figure did arrive
-        assert bar.draws - draws <= 2
+        assert bar.draws - draws <= 2 + int(took / REDRAW_EVERY_S)
         # A change of state is shown at once.
         app.publish(HostStatusChanged(_down(live)))
         await pilot.pause()

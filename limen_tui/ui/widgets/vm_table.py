@@ -273,7 +273,9 @@ class VmTable(ScrollView, can_focus=True):
             segments.append(pad)
             if col.right and gap:
                 segments.append(Segment(" " * gap, base))
-            segments.extend(Segment.apply_style(text.render(console), base))
+            # Text.render leaves out the text's own style (its spans keep theirs): add it here.
+            own = console.get_style(text.style) if text.style else None
+            segments.extend(Segment.apply_style(text.render(console), base + own if own else base))
             if not col.right and gap:
                 segments.append(Segment(" " * gap, base))
             segments.append(pad)
@@ -282,12 +284,12 @@ class VmTable(ScrollView, can_focus=True):
     def _row_strip(self, key: Key, width: int) -> Strip:
         row = self.model.rows[key]
         model = self.model
-        sign = (row, key in model.marked, model.busy.get(key), model.stale(key), width)
+        base = self.rich_style  # in the sign: a new theme repaints every row
+        sign = (row, key in model.marked, model.busy.get(key), model.stale(key), width, base)
         cached = self._strips.get(key)
         if cached is not None and cached[0] == sign:
             return cached[1]
         cells = self._cells(row)
-        base = self.rich_style
         segments = self._line(cells, base)
         if model.stale(key):
             segments = list(Segment.apply_style(segments, post_style=DIM))
@@ -300,13 +302,13 @@ class VmTable(ScrollView, can_focus=True):
     def _header(self, width: int) -> Strip:
         style = self.get_component_rich_style("vm-table--header")
         labels = []
-        for col, width in zip(self._columns, self._widths, strict=True):
+        for col, cells in zip(self._columns, self._widths, strict=True):
             label = col.label
             if col.key == self.model.sort_column.key:
                 arrow = "▼" if self.model.sort_reverse else "▲"
                 # The arrow always shows: a narrow column gives up its label's end for it.
                 label = (
-                    f"{label} {arrow}" if len(label) + 2 <= width else label[: width - 1] + arrow
+                    f"{label} {arrow}" if len(label) + 2 <= cells else label[: cells - 1] + arrow
                 )
             labels.append(Text(label))
         return Strip(self._line(labels, style)).adjust_cell_length(width, style)
