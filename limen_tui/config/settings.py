@@ -39,5 +39,8 @@ class Settings:
     """... for this many seconds is a noisy neighbour: highlighted and logged once."""
     noisy_clear_samples: int = 3
     """Ticks in a row below the threshold that end a noisy episode (one is not enough)."""
+    theme: str | None = None
+    """The theme the console starts in; None: the last `:theme` chosen (monochrome under
+    NO_COLOR)."""
     audit_retention_days: float | None = None
     """None keeps every audit record forever; otherwise older records are trimmed on write."""

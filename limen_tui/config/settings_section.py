@@ -13,6 +13,7 @@ audit_retention_days = 90       # absent: keep every audit record
 noisy_threshold_pct = 50        # a VM above this share of the host's CPU ...
 noisy_hold_s = 60               # ... for this long is a noisy neighbour (logged once)
 noisy_clear_samples = 3         # quiet ticks in a row that end the episode
+theme = "limen-mono"            # the theme it starts in (absent: the last `:theme` chosen)
 
 [cache]
 max_mb = 100
@@ -20,9 +21,9 @@ history_retention_s = 3600
 [cache.ttl]                     # seconds per kind of cached data
 domain_xml = 300
 
-The kinds of cached data belong to the store, which config must not import: the
-command line hands them in, and without them a [cache.ttl] kind is only checked for
-its number.
+The kinds of cached data belong to the store, and the themes to the UI, which config must
+not import: the command line hands them in, and without them a [cache.ttl] kind is only
+checked for its number and a theme for being a name.
 """
 
 from __future__ import annotations
@@ -36,12 +37,17 @@ from limen_tui.config.settings import Settings
 from limen_tui.config.toml_source import Section
 
 CONSOLE_FLAGS = ("readonly",)
-CONSOLE_KEYS = (*CONSOLE_BOUNDS, *CONSOLE_FLAGS)
+CONSOLE_KEYS = (*CONSOLE_BOUNDS, *CONSOLE_FLAGS, "theme")
 CACHE_KEYS = (*CACHE_BOUNDS, "ttl")
 _CACHE_FIELDS = {"max_mb": "cache_max_mb", "history_retention_s": "history_retention_s"}
 
 
-def read_settings(root: Section, *, cache_kinds: Collection[str] | None = None) -> Settings:
+def read_settings(
+    root: Section,
+    *,
+    cache_kinds: Collection[str] | None = None,
+    themes: Collection[str] | None = None,
+) -> Settings:
     """The defaults with what [console] and [cache] change; the first mistake raises."""
     changes: dict[str, Any] = {}
     console = root.section("console")
@@ -54,6 +60,9 @@ def read_settings(root: Section, *, cache_kinds: Collection[str] | None = None) 
         flag = console.flag(key)
         if flag is not None:
             changes[key] = flag
+    theme = console.choice("theme", themes, noun="theme")
+    if theme is not None:
+        changes["theme"] = theme
     cache = root.section("cache")
     cache.check_keys(CACHE_KEYS)
     for key, bounds in CACHE_BOUNDS.items():

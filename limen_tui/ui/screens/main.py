@@ -143,6 +143,7 @@ class MainScreen(WorkerFailuresToApp, MainCommands):
         return title
 
     def on_mount(self) -> None:
+        self.app.theme_changed_signal.subscribe(self, self._theme_changed)
         self._apply_layout()
         for line in self._own_lines:
             self.own.add_lines([line.text], line.level)
@@ -154,6 +155,12 @@ class MainScreen(WorkerFailuresToApp, MainCommands):
 
     async def on_unmount(self) -> None:
         await self.feeds.stop_all()
+
+    def _theme_changed(self, _theme: object) -> None:
+        # The VM table keeps each row's painted strip until the row changes; a new theme
+        # changes every row's colours. (Until vm_table.py drops them itself on a theme change.)
+        self.table._forget_paint()
+        self.table.refresh()
 
     def on_resize(self, event: Resize) -> None:
         self.set_class(event.size.width < NARROW_BELOW, "narrow")

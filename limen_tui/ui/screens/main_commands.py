@@ -11,6 +11,7 @@ from dataclasses import replace
 
 from textual.widgets import Input
 
+from limen_tui.config.settings import Settings
 from limen_tui.ui import text as fmt
 from limen_tui.ui.command_line import Command, Completion, complete, parse, select_rows
 from limen_tui.ui.screens.main_keys import MainKeys
@@ -19,6 +20,7 @@ from limen_tui.ui.widgets.command_bar import CommandBar
 
 class MainCommands(MainKeys):
     command_bar: CommandBar
+    settings: Settings
 
     def action_command_line(self) -> None:
         bar = self.command_bar
@@ -141,6 +143,10 @@ class MainCommands(MainKeys):
             )
             return
         self.app.theme = name
+        if self.layout_state.theme != name:
+            self._remember(replace(self.layout_state, theme=name))
+        if self.settings.theme and self.settings.theme != name:
+            self._say(f"theme {name}; the config file starts the console in {self.settings.theme}")
 
     def _layout(self, what: str) -> None:
         state = self.layout_state
