@@ -162,3 +162,14 @@ async def test_a_theme_chosen_while_running_repaints_the_vm_table_too() -> None:
         after = _table_backgrounds(app.export_screenshot(), app)
     assert before != wanted, "the two themes paint the table differently: the check can fail"
     assert after == wanted
+
+
+async def test_in_the_monochrome_theme_the_focused_pane_has_a_heavy_border() -> None:
+    app = injected_app(Settings(theme=MONO))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _loaded(pilot)
+        assert "┏" not in app.export_screenshot()  # the table has the focus: its top is heavy
+        await pilot.press("tab")
+        await pilot.pause()
+        assert app.focused is not None and app.focused.id == "details"
+        assert "┏" in app.export_screenshot()
