@@ -173,3 +173,20 @@ async def test_in_the_monochrome_theme_the_focused_pane_has_a_heavy_border() -> 
         await pilot.pause()
         assert app.focused is not None and app.focused.id == "details"
         assert "┏" in app.export_screenshot()
+
+
+def test_the_monochrome_theme_keeps_its_shades_apart_on_a_16_colour_terminal() -> None:
+    from rich.color import Color as RichColor
+    from rich.color import ColorSystem
+
+    from limen_tui.ui.themes import LIMEN_THEMES
+
+    mono = LIMEN_THEMES[MONO]
+
+    def sixteen(hex_colour: str) -> int | None:
+        return RichColor.parse(hex_colour[:7]).downgrade(ColorSystem.STANDARD).number
+
+    assert mono.background is not None and mono.foreground is not None
+    back, cursor = sixteen(mono.background), sixteen(mono.variables["block-cursor-background"])
+    assert len({back, sixteen(mono.foreground)}) == 2
+    assert len({back, cursor, sixteen(mono.variables["block-cursor-blurred-background"])}) == 3
