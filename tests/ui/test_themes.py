@@ -190,3 +190,32 @@ def test_the_monochrome_theme_keeps_its_shades_apart_on_a_16_colour_terminal() -
     back, cursor = sixteen(mono.background), sixteen(mono.variables["block-cursor-background"])
     assert len({back, sixteen(mono.foreground)}) == 2
     assert len({back, cursor, sixteen(mono.variables["block-cursor-blurred-background"])}) == 3
+
+
+async def test_leaving_the_monochrome_theme_brings_the_colours_back() -> None:
+    app = injected_app(Settings(theme=MONO))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _loaded(pilot)
+        assert hued(app.export_screenshot()) == set()
+        await pilot.press("colon", *"theme textual-dark", "enter")
+        await pilot.pause()
+        await pilot.pause()
+        coloured = hued(app.export_screenshot())
+    fresh, _ = await _screen(injected_app(), (120, 40))
+    assert coloured == hued(fresh)
+
+
+async def test_a_theme_chosen_under_no_color_stays_grey_and_says_why(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = injected_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _loaded(pilot)
+        await pilot.press("colon", *"theme nord", "enter")
+        await pilot.pause()
+        await pilot.pause()
+        assert app.theme == "nord"
+        assert hued(app.export_screenshot()) == set()
+        said = [n.message for n in app._notifications]
+        assert "theme nord, in greys: NO_COLOR is set" in said
