@@ -24,9 +24,12 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import libvirt
+
 from limen_tui.cli.factory import make_app
 from limen_tui.config.settings import Settings
 from limen_tui.demo import demo_uri
+from limen_tui.model import PowerState
 from limen_tui.virt.calls import CallCounter
 from limen_tui.virt.connection import close_quietly, open_connection
 from limen_tui.virt.eventloop import ensure_event_loop
@@ -39,10 +42,18 @@ from tests.harness.fault_scenarios import (
     freeze_and_thaw,
     no_fault,
     silent_host,
+    slow_link,
     sshd_restart,
     summary,
 )
-from tests.harness.libvirtd import SYSTEM_URI, ensure_libvirtd
+from tests.harness.libvirtd import (
+    SYSTEM_URI,
+    ensure_libvirtd,
+    remove_domain,
+    tiny_domain_xml,
+    unique_prefix,
+)
+from tests.harness.slow_proxy import SlowLibvirtProxy
 from tests.harness.ssh_libvirt import ssh_children, ssh_uri
 from tests.harness.sshd import SilentListener, SshServer
 
@@ -84,9 +95,42 @@ def raw_open_ms(uri: str, repeats: int = 5) -> float:
     return sorted(times)[len(times) // 2]
 
 
-async def main(rounds: int, down: float, frozen: float) -> None:
+async def slow_rounds(rounds: int) -> dict[str, Any]:
+    """A host behind 200 ms each way and 5% of chunks held (tests/harness/slow_proxy.py);
+    "back" is how long a pause made with libvirt took to show through it."""
+    conn = libvirt.open(SYSTEM_URI)
+    name = f"{unique_prefix()}slowlink"
+    dom = conn.defineXML(tiny_domain_xml(name, nic="none"))
+    dom.create()
+    proxy = SlowLibvirtProxy(latency=0.2, loss=0.05)
+    settings = dataclasses.replace(FAULT_SETTINGS, connect_timeout=15, call_timeout=15)
+    flip = [False]
+
+    async def one(console: FaultConsole) -> Round:
+        flip[0] = not flip[0]
+        want = PowerState.PAUSED if flip[0] else PowerState.RUNNING
+
+        def shown() -> bool:
+            rows = console.fleet.hosts[proxy.uri()].rows.values()
+            return any(r.name == name and r.state is want for r in rows)
+
+        return await slow_link(console, 4.0, dom.suspend if flip[0] else dom.resume, shown)
+
+    try:
+        return await run_rounds(proxy.uri(), one, rounds, settings)
+    finally:
+        proxy.close()
+        remove_domain(conn, name)
+        conn.close()
+
+
+async def main(rounds: int, down: float, frozen: float, only_slow: bool = False) -> None:
     ensure_libvirtd()
     report: dict[str, dict[str, Any]] = {}
+    if only_slow:  # the one scenario that leaves the shared daemon running
+        report["slow lossy link"] = await slow_rounds(rounds)
+        print(json.dumps({"benchmark": "faults", "scenarios": report}))
+        return
     with SshServer() as sshd:
         uri = ssh_uri(sshd)
         reference = raw_open_ms(uri)
@@ -107,6 +151,7 @@ async def main(rounds: int, down: float, frozen: float) -> None:
             report["port never speaks"] = await run_rounds(
                 ssh_uri(sshd, port=silent.port), lambda c: silent_host(c, 10.0), 1
             )
+        report["slow lossy link"] = await slow_rounds(rounds)
     print(f"raw +ssh open (reference): {reference:.0f} ms; outage {down:g} s, freeze {frozen:g} s")
     head = (
         f"{'scenario':21} {'rounds':>6} {'back p50':>9} {'back max':>9} {'key p50':>8} "
@@ -135,5 +180,8 @@ if __name__ == "__main__":
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--down", type=float, default=3.0, help="seconds libvirtd stays down")
     parser.add_argument("--frozen", type=float, default=5.0, help="seconds the host is frozen")
+    parser.add_argument(
+        "--only-slow", action="store_true", help="only the slow lossy link (no daemon kill)"
+    )
     args = parser.parse_args()
-    asyncio.run(main(args.rounds, args.down, args.frozen))
+    asyncio.run(main(args.rounds, args.down, args.frozen, args.only_slow))

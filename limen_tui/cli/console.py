@@ -103,6 +103,7 @@ def run_console(argv: Sequence[str]) -> int:
             own_log=own_log,
             end_if_unreachable=True,
             demo_activity=args.demo,  # the demo comes alive; never any other host
+            stretch_refresh=True,  # over its own budget, the console slows its refresh
         )
         app.handle_signals = True  # SIGTERM, SIGHUP: leave cleanly, the terminal restored
         apps.append(app)

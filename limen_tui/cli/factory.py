@@ -73,6 +73,7 @@ def make_fleet(
     names: Mapping[str, str] | None = None,
     health: bool = False,
     demo_activity: bool = False,
+    stretch_refresh: bool = False,
 ) -> Fleet:
     history = (
         MetricHistory(cache.file, retention_s=settings.history_retention_s)
@@ -95,6 +96,7 @@ def make_fleet(
         audit=audit_to(audit if audit is not None else AuditLog()),
         health=hosts_config.health if hosts_config is not None else None,
         ssh=hosts_config.ssh if hosts_config is not None else None,
+        stretch_refresh=stretch_refresh,
     )
 
 
@@ -113,6 +115,7 @@ def make_app(
     own_log: OwnLog | None = None,
     end_if_unreachable: bool = False,
     demo_activity: bool = False,
+    stretch_refresh: bool = False,
 ) -> LimenApp:
     """The console on these hosts; `start_fleet=False` gives a console with no hosts, for
     tests that inject what the fleet would have said."""
@@ -128,6 +131,7 @@ def make_app(
             names=names,
             health=health,
             demo_activity=demo_activity,
+            stretch_refresh=stretch_refresh,
         )
         if start_fleet
         else None

@@ -17,8 +17,6 @@ from limen_tui.config import file as config_file
 from limen_tui.config.hosts import HostEntry, HostsConfig
 from limen_tui.hosts.health import HealthSample
 from limen_tui.hosts.local import LocalSampler
-from limen_tui.hosts.remote import RemoteHealthStream
-from limen_tui.hosts.ssh import SshLink
 from limen_tui.hosts.thresholds import judge
 from limen_tui.model import human_bytes
 
@@ -47,6 +45,9 @@ async def _local(interval: float) -> HealthSample:
 
 
 async def _remote(entry: HostEntry, config: HostsConfig, interval: float) -> HealthSample:
+    from limen_tui.hosts.remote import RemoteHealthStream  # asyncssh: only for a remote host
+    from limen_tui.hosts.ssh import SshLink
+
     assert entry.ssh is not None
     link = SshLink(entry.ssh, config.ssh)
     link.start()

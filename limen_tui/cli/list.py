@@ -17,6 +17,8 @@ from limen_tui.cli.common import (
     report_unreachable,
 )
 from limen_tui.config.bounds import CONSOLE_BOUNDS, Bounds, check_number
+from limen_tui.demo import demo_uri
+from limen_tui.fleet.demo_activity import DemoActivity
 from limen_tui.logs.clean import escape_controls
 from limen_tui.model import DomainRow, human_bytes
 from limen_tui.virt.calls import CallCounter
@@ -62,6 +64,44 @@ def sample_rows(uri: str, interval: float, readonly: bool) -> list[DomainRow]:
         return sorted(rows.values(), key=lambda r: r.name.casefold())
     finally:
         close_quietly(conn)
+
+
+FIGURES = (
+    "cpu_pct",
+    "cpu_host_pct",
+    "mem_used_kib",
+    "disk_rd_bps",
+    "disk_wr_bps",
+    "disk_rd_iops",
+    "disk_wr_iops",
+    "net_rx_bps",
+    "net_tx_bps",
+)
+"""The figures a demo makes up (everything else of a row is the test driver's own word)."""
+
+MADE_UP_NOTE = (
+    "limen-tui list: DEMO: the test driver reports no counters; CPU, memory used, disk and "
+    'network figures are made up by the demo ("made_up": true in --json), not measured'
+)
+
+
+def demo_rows(rows: list[DomainRow]) -> list[DomainRow]:
+    """The demo's rows as the console's demo table shows them: made-up figures on running
+    VMs, each such row marked `made_up`. Only for the demo's own test driver."""
+    figures = {r.uuid: r for r in DemoActivity().counters(rows, time.monotonic())}
+    return [figures.get(r.uuid, r) for r in rows]
+
+
+def row_json(row: DomainRow, measured: DomainRow | None = None) -> dict[str, object]:
+    """A row for --json; a made-up row names the figures that are the demo's, not measured
+    (`measured`: the same row as the driver gave it)."""
+    out: dict[str, object] = {**asdict(row), "state": row.state.value}
+    if row.made_up:
+        before = asdict(measured) if measured is not None else {}
+        out["made_up_fields"] = [
+            f for f in FIGURES if getattr(row, f) is not None and before.get(f) != getattr(row, f)
+        ]
+    return out
 
 
 def _num(v: float | None, unit: str = "") -> str:
@@ -129,16 +169,24 @@ def run_list(argv: Sequence[str]) -> int:
         args.timeout = DEFAULTS.connect_timeout
     ensure_event_loop()
     rows: list[DomainRow] = []
+    measured: dict[tuple[str, str], DomainRow] = {}
     failures: list[tuple[str, str]] = []
     for uri in chosen_uris(args):
         try:
-            rows += sample_rows(uri, args.interval, args.readonly)
+            found = sample_rows(uri, args.interval, args.readonly)
         except ConnectError as exc:
             failures.append((uri, exc.reason))
+            continue
+        if args.demo and uri == demo_uri() and DemoActivity.allowed(uri):
+            measured.update((r.key, r) for r in found)
+            found = demo_rows(found)
+        rows += found
     if failures:
         report_unreachable(failures)
+    if any(r.made_up for r in rows):
+        print(MADE_UP_NOTE, file=sys.stderr)
     if args.json:
-        out = [{**asdict(r), "state": r.state.value} for r in rows]
+        out = [row_json(r, measured.get(r.key)) for r in rows]
         json.dump(out, sys.stdout, indent=2, ensure_ascii=False)
         print()
     else:

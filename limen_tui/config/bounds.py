@@ -14,6 +14,8 @@ would slip through every later `<=` and stall a timer for ever. The ranges:
             bulk_concurrency       1 .. 64 actions at once
             event_log_lines        10 .. 1,000,000 lines
             audit_retention_days   0.1 .. 36,500 days
+            self_cost_budget_pct   0.0001 .. 400 % of one core (the console's own CPU)
+            self_cost_window_s     1 .. 3600 seconds (the window it is averaged over)
 [cache]     max_mb                 1 .. 100,000 MB
             history_retention_s    60 .. 31,536,000 seconds (a year)
             noisy_threshold_pct    1 .. 100 % of the host's CPU
@@ -61,6 +63,8 @@ CONSOLE_BOUNDS: dict[str, Bounds] = {
     "noisy_threshold_pct": Bounds(1, 100, "%"),
     "noisy_hold_s": Bounds(0, 86_400, "seconds"),
     "noisy_clear_samples": Bounds(1, 1000, whole=True),
+    "self_cost_budget_pct": Bounds(0.0001, 400, "%"),
+    "self_cost_window_s": Bounds(1, 3600, "seconds"),
 }
 CACHE_BOUNDS: dict[str, Bounds] = {
     "max_mb": Bounds(1, 100_000, "MB"),

@@ -42,7 +42,7 @@ from urllib.parse import urlsplit
 from limen_tui.config.bounds import HEALTH_BOUNDS, PERCENTAGE, PORT, SSH_BOUNDS, check_number
 from limen_tui.config.toml_source import Section
 from limen_tui.hosts.monitor import HealthSettings
-from limen_tui.hosts.ssh import SshSettings, SshTarget
+from limen_tui.hosts.ssh_target import SshSettings, SshTarget
 from limen_tui.hosts.thresholds import Limits, Thresholds
 
 HOST_KEYS = ("name", "uri", "ssh", "health")

@@ -39,6 +39,10 @@ class Settings:
     """... for this many seconds is a noisy neighbour: highlighted and logged once."""
     noisy_clear_samples: int = 3
     """Ticks in a row below the threshold that end a noisy episode (one is not enough)."""
+    self_cost_budget_pct: float = 2.0
+    """The console's own CPU, in % of one core, averaged over `self_cost_window_s`: above it,
+    every host's refresh interval is stretched (up to 8 times), and shortened again after."""
+    self_cost_window_s: float = 30.0
     theme: str | None = None
     """The theme the console starts in; None: the last `:theme` chosen (monochrome under
     NO_COLOR)."""

@@ -13,6 +13,8 @@ audit_retention_days = 90       # absent: keep every audit record
 noisy_threshold_pct = 50        # a VM above this share of the host's CPU ...
 noisy_hold_s = 60               # ... for this long is a noisy neighbour (logged once)
 noisy_clear_samples = 3         # quiet ticks in a row that end the episode
+self_cost_budget_pct = 2        # the console's own CPU (% of a core) before it refreshes slower
+self_cost_window_s = 30         # ... averaged over this many seconds
 theme = "limen-mono"            # the theme it starts in (absent: the last `:theme` chosen)
 
 [cache]

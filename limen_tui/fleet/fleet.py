@@ -22,10 +22,11 @@ from limen_tui.fleet.host import Host
 from limen_tui.fleet.migration import Migration
 from limen_tui.fleet.migration_checks import DEFAULT_RESERVE
 from limen_tui.fleet.operations import AuditSink, BatchSummary, Operation, OpState, next_batch_id
+from limen_tui.fleet.self_cost import RefreshPace, SelfCostWatch
 from limen_tui.fleet.updates import BatchFinished, FleetUpdate, Publish
 from limen_tui.fleet.workers import StoreThread
 from limen_tui.hosts.monitor import HealthSettings
-from limen_tui.hosts.ssh import SshLink, SshSettings, SshTarget
+from limen_tui.hosts.ssh_target import SshSettings, SshTarget
 from limen_tui.model import DomainRow, LinkState
 from limen_tui.model.action_params import ActionParams, Migrate, NoParams
 from limen_tui.store.cache import Cache
@@ -78,7 +79,10 @@ class Fleet:
         audit: AuditSink | None = None,
         health: HealthSettings | None = None,
         ssh: SshSettings | None = None,
+        stretch_refresh: bool = False,
     ) -> None:
+        """`stretch_refresh`: over the self-cost budget, stretch the refresh (the console as
+        `limen-tui` runs it; in a test process the CPU is not the console's alone)."""
         self.settings = settings or Settings()
         self._publish: Publish = publish or _drop
         self.cache = cache
@@ -87,6 +91,12 @@ class Fleet:
         """The one thread of this fleet's SQLite file (cache, history, audit)."""
         self.migrations: dict[int, Migration] = {}
         """Migrations under way, by operation id (the migration view reads them)."""
+        self.pace = RefreshPace(self.settings.refresh_interval)
+        """Every host's refresh interval: the configured one, stretched while over budget."""
+        self.self_cost = SelfCostWatch(
+            self.pace, self.settings.self_cost_budget_pct, self.settings.self_cost_window_s
+        )
+        self.self_cost.budget.stretching = stretch_refresh
         health_settings = health or HealthSettings()
         for plan in plans:
             plan = HostPlan(plan) if isinstance(plan, str) else plan
@@ -94,7 +104,11 @@ class Fleet:
             if key in self.hosts:
                 continue
             local = is_local_uri(plan.uri) and plan.ssh is None
-            link = SshLink(plan.ssh, ssh or SshSettings()) if plan.ssh is not None else None
+            link = None
+            if plan.ssh is not None:
+                from limen_tui.hosts.ssh import SshLink  # asyncssh: only for a host over SSH
+
+                link = SshLink(plan.ssh, ssh or SshSettings())
             self.hosts[key] = Host(
                 plan.uri,
                 self._forward,
@@ -109,6 +123,7 @@ class Fleet:
                 health=health_settings if plan.health else None,
                 activity=plan.activity and plan.demo,
                 store=self.store,
+                pace=self.pace,
             )
 
     def _forward(self, update: FleetUpdate) -> None:
@@ -122,6 +137,7 @@ class Fleet:
         """Every host connects at once, each on its own; nothing here waits for any."""
         for host in self.hosts.values():
             host.start()
+        self.self_cost.start(self._forward)
 
     async def first_attempts(self) -> None:
         """Returns when every host's first connection attempt has answered or failed."""
@@ -146,6 +162,7 @@ class Fleet:
             self.hosts[host].on_screen(uuids)
 
     async def stop(self) -> None:
+        await self.self_cost.stop()
         await asyncio.gather(*(h.stop() for h in self.hosts.values()))
         await self.store.settled()  # the last samples and invalidations land before the file closes
         self.store.shutdown()

@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from functools import partial
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import libvirt
 
@@ -35,6 +35,8 @@ from limen_tui.fleet.noisy import NoisyRule, NoisyWatch
 from limen_tui.fleet.operations import AuditSink, Operation
 from limen_tui.fleet.row_book import RowBook
 from limen_tui.fleet.runner import ActionRunner
+from limen_tui.fleet.self_cost import RefreshPace
+from limen_tui.fleet.table_addresses import AddressRounds
 from limen_tui.fleet.updates import (
     DomainEventArrived,
     DomainsRefreshed,
@@ -44,15 +46,20 @@ from limen_tui.fleet.updates import (
     Publish,
 )
 from limen_tui.fleet.vm_changes import clone_operation, create_operation
+from limen_tui.fleet.vm_recent import VmRecent
 from limen_tui.fleet.workers import HostWorkers, StoreThread
 from limen_tui.hosts.monitor import HealthMonitor, HealthSettings
-from limen_tui.hosts.ssh import SshLink
 from limen_tui.model import DomainEvent, DomainRow, HostFacts, HostStatus, LinkState
 from limen_tui.model.vm_spec import VmSpec
 from limen_tui.store.cache import Cache
 from limen_tui.store.history import MetricHistory
+from limen_tui.virt.addresses import host_leases, interface_macs, table_addresses
+from limen_tui.virt.addresses import read_local_neighbours as local_neighbours
 from limen_tui.virt.calls import CallCounter
 from limen_tui.virt.collector import DomainCollector, Tick
+
+if TYPE_CHECKING:  # asyncssh loads only for a host over SSH (fleet.py builds the link)
+    from limen_tui.hosts.ssh import SshLink
 
 log = logging.getLogger("limen_tui.fleet")  # one name for the whole fleet in the own log
 T = TypeVar("T")
@@ -89,6 +96,7 @@ class Host(HostResources):
         health: HealthSettings | None = None,
         activity: bool = False,
         store: StoreThread | None = None,
+        pace: RefreshPace | None = None,
     ) -> None:
         """`health`: sample this host's health with these settings (here with psutil when
         `local`, else over `ssh`); None samples nothing.
@@ -118,6 +126,7 @@ class Host(HostResources):
             self.calls,
             self,
             known_hosts=ssh.target.known_hosts if ssh is not None else None,
+            pace=pace,
         )
         self.runner = ActionRunner(
             self.key,
@@ -125,7 +134,7 @@ class Host(HostResources):
             self.workers,
             self.calls,
             self.store,
-            report=lambda op: self._publish(OperationChanged(op)),
+            report=self.report,
             conn=lambda: self.link.conn,
             state=lambda: (self.status.state, self.status.reason),
             rows=lambda: self.book.rows,
@@ -144,6 +153,10 @@ class Host(HostResources):
         self._on_screen: frozenset[str] | None = None
         """What the operator sees of this host (None until a screen says: every VM, in turn)."""
         s = self.settings
+        self.recent = VmRecent()
+        """Each VM's recent events and finished operations (the VM screen's Events tab)."""
+        self.address_rounds = AddressRounds()
+        """Which rows on screen are due an address (fleet/table_addresses.py)."""
         self.noisy = NoisyWatch(
             NoisyRule("cpu", s.noisy_threshold_pct, s.noisy_hold_s, s.noisy_clear_samples)
         )
@@ -200,7 +213,7 @@ class Host(HostResources):
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-        await self.store.save_now(list(self.book.rows.values()), self.status.facts)
+        await self.store.save_now(self.status.facts)
         await self.link.close()
         if self.health is not None:
             await self.health.stop()
@@ -272,13 +285,13 @@ class Host(HostResources):
             self.link_changed(LinkState.LIVE, "")
         else:
             self._publish(HostStatusChanged(self.status))
-        rows = list(self.book.rows.values())
         self.store.save_fleet(
-            rows, self.status.facts, force=bool(removed) or not self.store.saved_once
+            changed, [uuid for _host, uuid in removed], self.status.facts, self.book.rows
         )
-        self.store.record_tick(tick)
+        self.store.record_tick(tick, changed)
         for key in removed:
             self.noisy.forget(key)
+            self.recent.forget(key[1])
         for episode in self.noisy.observe(changed, time.monotonic()):
             verb = "is a noisy neighbour" if episode.began else "is quiet again"
             log.warning(
@@ -293,17 +306,26 @@ class Host(HostResources):
         return lambda: self._watchers.remove(fn) if fn in self._watchers else None
 
     def report(self, op: Operation) -> None:
-        """Show an operation's progress (one run outside the action runner: a migration)."""
+        """Show an operation's progress (the runner's, or a migration's)."""
+        self.recent.operation(op)
         self._publish(OperationChanged(op))
 
     def event_arrived(self, event: DomainEvent) -> None:
         self.runner.event_arrived(event)
+        self.recent.event(event)
         for watcher in list(self._watchers):
             watcher(event)
         self.store.invalidate(
             event.uuid, invalidated_by_event(event.kind, event.event, event.reason)
         )
         outcome = self.book.apply_event(event, time.monotonic())
+        if self.store.saved_once:  # the first write waits for a tick: the whole fleet
+            self.store.save_fleet(
+                [outcome.row] if outcome.row is not None else [],
+                [outcome.removed[1]] if outcome.removed is not None else [],
+                self.status.facts,
+                self.book.rows,
+            )
         if outcome.membership_changed:
             self._reread_flags()
             self.status = replace(self.status, domains=len(self.book))
@@ -327,6 +349,40 @@ class Host(HostResources):
         if known.rows:
             tick = Tick(self.key, 0.0, known.rows, [], len(known.rows), {})
             self._publish(DomainsRefreshed(self.key, known.rows, [], tick))
+
+    # -- the table's addresses -----------------------------------------------------------------
+
+    async def ask_addresses(self, uuids: Iterable[str]) -> None:
+        """Find the addresses of these VMs (the rows on screen) whose last answer expired,
+        from the host's DHCP leases and neighbour table; changed rows are published."""
+        due = [u for u in self.address_rounds.due(uuids) if u in self.book.rows]
+        due = [u for u in due if self.book.rows[u].state.is_active]
+        if not due or self.link.conn is None:
+            return
+        calls = self.calls
+        leases = await self.on_host(lambda conn: host_leases(conn, calls))
+        table = await self._remote_neighbours()
+        if table is None:
+            try:
+                table = await self.call(local_neighbours)
+            except OSError:
+                table = {}
+        changed = []
+        for uuid in due:
+            try:
+                macs = interface_macs(await self.domain_xml(uuid))
+            except Exception:  # the VM went meanwhile: nothing to show
+                continue
+            found = table_addresses(macs, leases, table)
+            first = found.addresses[0] if found.addresses else None
+            row = self.book.set_address(
+                uuid, first.address if first else "", first.source if first else None
+            )
+            if row is not None:
+                changed.append(row)
+        if changed:
+            tick = Tick(self.key, time.monotonic(), changed, [], len(self.book), {})
+            self._publish(DomainsRefreshed(self.key, changed, [], tick))
 
     # -- actions -----------------------------------------------------------------------------
 

@@ -7,13 +7,13 @@ read runs in the host's workers (libvirt) or on the store thread (what the cache
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TypeVar
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, TypeVar
 
 import libvirt
 
 from limen_tui.fleet.errors import HostUnavailable
-from limen_tui.fleet.host_store import HostStore
+from limen_tui.fleet.host_store import HostStore, Metric
 from limen_tui.fleet.link import LibvirtLink
 from limen_tui.fleet.logs import HostLogs, LogOpener
 from limen_tui.fleet.reads import (
@@ -26,21 +26,37 @@ from limen_tui.fleet.reads import (
 )
 from limen_tui.fleet.serial import SerialConsoleHandle, open_serial_console
 from limen_tui.fleet.workers import HostWorkers
-from limen_tui.hosts.ssh import SshLink
 from limen_tui.model import HostStatus, LinkState
 from limen_tui.model.addresses import GuestAddresses, addresses_from_json, addresses_to_json
 from limen_tui.model.devices import Devices, parse_devices
+from limen_tui.model.guest_info import GuestInfo
 from limen_tui.model.snapshot import SnapshotInfo
+from limen_tui.model.vm_figures import VmSample
 from limen_tui.model.vm_spec import VmSpec
-from limen_tui.virt.addresses import Neighbours, guest_addresses, parse_proc_net_arp
+from limen_tui.virt.addresses import (
+    Neighbours,
+    guest_addresses,
+    interface_macs,
+    parse_proc_net_arp,
+)
 from limen_tui.virt.addresses import read_local_neighbours as local_neighbours
 from limen_tui.virt.calls import CallCounter
+from limen_tui.virt.guest_info import read_guest_info
 from limen_tui.virt.snapshots import snapshot_tree
+from limen_tui.virt.vm_stats import read_vm_sample
 from limen_tui.virt.vmspec import validate
+
+if TYPE_CHECKING:  # asyncssh loads only for a host over SSH (fleet.py builds the link)
+    from limen_tui.hosts.ssh import SshLink
 
 T = TypeVar("T")
 
 SSH_COMMAND_S = 10.0
+
+
+def nic_macs(domain_xml: str) -> dict[str, str]:
+    """Each NIC's host-side device -> its MAC, from the VM's definition."""
+    return {dev: mac for mac, dev in interface_macs(domain_xml).items() if dev}
 
 
 class HostReads:
@@ -84,23 +100,52 @@ class HostReads:
         keep_lists(self.store, found, pools is not None, nets is not None)
         return found
 
-    async def devices(self, uuid: str) -> Devices:
-        """The VM's devices from its XML: from the cache when fresh, else one XMLDesc call."""
+    async def domain_xml(self, uuid: str) -> str:
+        """The VM's definition as libvirt has it now: from the cache when fresh, else one
+        XMLDesc call (kept until an event changes it or its time is up)."""
         cached = await self.store.get("domain_xml", uuid)
-        xml = cached if isinstance(cached, str) else None
-        if xml is None:
-            calls = self.calls
+        if isinstance(cached, str):
+            return cached
+        calls = self.calls
 
-            def fetch(dom: libvirt.virDomain) -> str:
-                calls.record("XMLDesc")
-                return str(dom.XMLDesc(0))
+        def fetch(dom: libvirt.virDomain) -> str:
+            calls.record("XMLDesc")
+            return str(dom.XMLDesc(0))
 
-            xml = await self.on_domain(uuid, fetch)
-            self.store.put("domain_xml", xml, uuid)
-        return parse_devices(xml)
+        xml = await self.on_domain(uuid, fetch)
+        self.store.put("domain_xml", xml, uuid)
+        return xml
+
+    async def devices(self, uuid: str) -> Devices:
+        """The VM's devices from its XML (see `domain_xml`)."""
+        return parse_devices(await self.domain_xml(uuid))
 
     async def cpu_history(self, uuid: str, points: int = 40) -> list[float]:
         return await self.store.cpu_history(uuid, points)
+
+    async def figure_history(
+        self, uuid: str, metric: Metric, seconds: float
+    ) -> list[tuple[float, float]]:
+        """(wall time, value) of one of the VM's kept figures over the last `seconds`."""
+        return await self.store.history_since(uuid, metric, seconds)
+
+    async def vm_sample(self, uuid: str, macs: Mapping[str, str] | None = None) -> VmSample:
+        """The VM's counters per vCPU, disk and NIC now: one `domainListGetStats` for this VM
+        alone (and `blockInfo` per disk), in the host's workers. For the VM on screen only.
+        `macs`: host-side NIC device -> MAC, when the caller has them; else from the XML."""
+        if macs is None:
+            try:
+                macs = nic_macs(await self.domain_xml(uuid))
+            except Exception:  # counters without MACs are still counters
+                macs = {}
+        calls = self.calls
+        return await self.on_host(lambda conn: read_vm_sample(conn, uuid, calls, macs))
+
+    async def guest_info(self, uuid: str) -> GuestInfo:
+        """What the guest agent says (OS, host name, time zone, users, filesystems), or why
+        it said nothing. One call, bounded by libvirt's agent timeout."""
+        calls = self.calls
+        return await self.on_domain(uuid, lambda dom: read_guest_info(dom, calls))
 
     async def snapshot_tree(self, uuid: str) -> list[SnapshotInfo]:
         calls = self.calls

@@ -8,18 +8,37 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
-from limen_tui.fleet.last_known import facts_from_json, facts_to_json, rows_from_json, rows_to_json
+from limen_tui.fleet.last_known import MARKER, fleet_from_items, marker_to_json, row_to_json
 from limen_tui.fleet.workers import StoreThread
 from limen_tui.model import DomainRow, HostFacts
 from limen_tui.store.cache import Cache
-from limen_tui.store.history import MetricHistory
+from limen_tui.store.history import MetricHistory, Sample
 from limen_tui.virt.collector import Tick
 
 log = logging.getLogger("limen_tui.fleet")
+
+Metric = Literal["cpu", "mem", "disk", "net"]
+"""A VM's figures kept in the metric history: CPU % of its vCPUs, memory used (KiB), disk
+bytes/s (read + write), network bytes/s (rx + tx)."""
+
+
+def figures_kept(row: DomainRow) -> list[tuple[Metric, float]]:
+    """The row's figures worth a sample (a figure the driver did not give is no sample)."""
+    kept: list[tuple[Metric, float]] = []
+    if row.cpu_pct is not None:
+        kept.append(("cpu", row.cpu_pct))
+    if row.mem_used_kib is not None:
+        kept.append(("mem", float(row.mem_used_kib)))
+    if row.disk_rd_bps is not None or row.disk_wr_bps is not None:
+        kept.append(("disk", (row.disk_rd_bps or 0.0) + (row.disk_wr_bps or 0.0)))
+    if row.net_rx_bps is not None or row.net_tx_bps is not None:
+        kept.append(("net", (row.net_rx_bps or 0.0) + (row.net_tx_bps or 0.0)))
+    return kept
+
 
 SAVE_EVERY_S = 30.0
 """The last known fleet is written at most this often (and when VMs vanish, and at the end)."""
@@ -39,32 +58,37 @@ class HostStore:
         cache: Cache | None,
         history: MetricHistory | None,
         thread: StoreThread | None = None,
+        *,
+        save_every_s: float = SAVE_EVERY_S,
     ) -> None:
         self.key = key
         self.thread = thread or StoreThread()
         self.cache = cache
         self.history = history
+        self.save_every_s = save_every_s
         self._saved_at = 0.0
+        self._changed: dict[str, DomainRow] = {}
+        """Rows changed since the last write, by uuid (the newest version of each)."""
+        self._removed: set[str] = set()
+        self._facts: HostFacts | None = None
+        """The facts as last written (the marker is rewritten when they change)."""
 
     @property
     def saved_once(self) -> bool:
         return self._saved_at > 0.0
 
     async def last_known(self) -> LastKnown | None:
+        """The host's rows and facts as last written: one query (expired entries deleted)."""
         cache, key = self.cache, self.key
         if cache is None:
             return None
 
         def read() -> LastKnown | None:
-            fleet = cache.get("fleet", key)
-            facts = cache.get("host_facts", key)
-            if fleet is None and facts is None:
+            entries = cache.get_items("fleet", key)
+            known = fleet_from_items({item: e.value for item, e in entries.items()})
+            if known is None:
                 return None
-            return LastKnown(
-                rows_from_json(fleet.value) if fleet is not None else [],
-                facts_from_json(facts.value) if facts is not None else None,
-                fleet.stored_at if fleet is not None else None,
-            )
+            return LastKnown(known[0], known[1], entries[MARKER].stored_at)
 
         try:
             return await self.thread.run(read, 5.0)
@@ -72,47 +96,84 @@ class HostStore:
             log.info("%s: no last known fleet: %s", key, exc)
             return None
 
-    def _writer(self, rows: Sequence[DomainRow], facts: HostFacts | None) -> Callable[[], None]:
-        cache, key, rows = self.cache, self.key, list(rows)
+    def save_fleet(
+        self,
+        changed: Iterable[DomainRow],
+        removed: Iterable[str],
+        facts: HostFacts | None,
+        rows: Mapping[str, DomainRow],
+        *,
+        force: bool = False,
+    ) -> None:
+        """Note what changed (uuids in `removed` went) and, at most every `save_every_s` unless
+        `force` or a VM went, write it on the store thread. A write costs the rows that changed
+        since the last one; only the first also lists `rows` (the host's, by uuid), to drop
+        what the file kept of VMs that went while no console watched."""
+        if self.cache is None:
+            return
+        for row in changed:
+            self._changed[row.uuid] = row
+            self._removed.discard(row.uuid)
+        for uuid in removed:
+            self._changed.pop(uuid, None)
+            self._removed.add(uuid)
+        now = time.monotonic()
+        first = not self.saved_once
+        if not (force or first or self._removed or now - self._saved_at >= self.save_every_s):
+            return
+        self._saved_at = now
+        self.thread.later(self._writer(facts, list(rows) if first else None))
+
+    async def save_now(self, facts: HostFacts | None) -> None:
+        """Write what changed since the last write, and wait for it (at the end)."""
+        if self.cache is None or not self.saved_once:
+            return  # nothing live to keep yet
+        try:
+            await self.thread.run(self._writer(facts, None), 5.0)
+        except Exception as exc:
+            log.info("%s: last known fleet not saved: %s", self.key, exc)
+
+    def _writer(self, facts: HostFacts | None, keep_only: list[str] | None) -> Callable[[], None]:
+        """The write of what changed so far; the rows become JSON on the store thread."""
+        cache, key = self.cache, self.key
+        changed, self._changed = self._changed, {}
+        removed, self._removed = self._removed, set()
+        marker = facts != self._facts or keep_only is not None
+        self._facts = facts
 
         def write() -> None:
             if cache is None:
                 return
-            cache.put("fleet", key, "", rows_to_json(rows))
-            if facts is not None:
-                cache.put("host_facts", key, "", facts_to_json(facts))
+            values: dict[str, object] = {u: row_to_json(r) for u, r in changed.items()}
+            if marker or values or removed:
+                values[MARKER] = marker_to_json(facts)  # the fleet's time and the host's facts
+            cache.update_items("fleet", key, values, removed, keep_only=keep_only)
 
         return write
 
-    def save_fleet(
-        self, rows: Sequence[DomainRow], facts: HostFacts | None, *, force: bool = False
-    ) -> None:
-        """Keep the fleet for the next start; at most every 30 s unless `force`."""
-        now = time.monotonic()
-        if self.cache is None or (not force and now - self._saved_at < SAVE_EVERY_S):
-            return
-        self._saved_at = now
-        self.thread.later(self._writer(rows, facts))
-
-    async def save_now(self, rows: Sequence[DomainRow], facts: HostFacts | None) -> None:
-        if self.cache is None or not self.saved_once:
-            return  # nothing live to keep yet
-        try:
-            await self.thread.run(self._writer(rows, facts), 5.0)
-        except Exception as exc:
-            log.info("%s: last known fleet not saved: %s", self.key, exc)
-
-    def record_tick(self, tick: Tick) -> None:
-        """Keep CPU % per VM and the tick's cost per host, for sparklines and after restarts."""
+    def record_tick(self, tick: Tick, rows: Sequence[DomainRow] | None = None) -> None:
+        """Keep CPU %, memory used, disk and network bytes/s per VM (of `rows`, else the
+        tick's changed rows) and the tick's cost per host, for the graphs and after restarts."""
         history = self.history
         if history is None:
             return
         now, key = time.time(), self.key
-        samples = [
-            (key, r.uuid, "cpu", now, r.cpu_pct) for r in tick.changed if r.cpu_pct is not None
+        samples: list[Sample] = [
+            (key, r.uuid, metric, now, value)
+            for r in (tick.changed if rows is None else rows)
+            for metric, value in figures_kept(r)
         ]
         samples.append((key, "", "refresh_ms", now, tick.seconds * 1000))
         self.thread.later(lambda: history.append_many(samples))
+
+    async def history_since(
+        self, uuid: str, metric: Metric, seconds: float
+    ) -> list[tuple[float, float]]:
+        history, key = self.history, self.key
+        if history is None:
+            return []
+        since = time.time() - seconds
+        return await self.thread.run(lambda: history.since(key, uuid, metric, since))
 
     async def cpu_history(self, uuid: str, points: int = 40) -> list[float]:
         history, key = self.history, self.key
@@ -122,10 +183,13 @@ class HostStore:
         return [value for _ts, value in series]
 
     def invalidate(self, uuid: str, kinds: tuple[str, ...] | None) -> None:
-        """Forget what changed; () forgets nothing, None everything of that VM."""
+        """Forget what changed; () forgets nothing, None everything of that VM but its row of
+        the last known fleet (that follows the rows: written when they change)."""
         cache, key = self.cache, self.key
         if cache is None or kinds == ():
             return
+        if kinds is None:
+            kinds = tuple(kind for kind in cache.ttls if kind != "fleet")
         self.thread.later(lambda: cache.invalidate(key, uuid, kinds))
 
     async def get(self, kind: str, item: str = "") -> Any | None:

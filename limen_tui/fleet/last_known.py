@@ -1,41 +1,52 @@
-"""Rows and host facts to JSON and back, for the last known fleet kept in the cache."""
+"""The last known fleet as the cache keeps it: one entry per row, keyed by host and uuid, and
+one entry per host (item "") saying when the fleet was last written and the host's facts.
+
+Kept row by row so that a tick writes only the rows that changed and deletes the ones that
+went: at 10,000 VMs one JSON document of the whole fleet cost its full size on every write.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, fields
 from typing import Any
 
 from limen_tui.model import DomainRow, HostFacts, PowerState
 
-FLEET_FORMAT = 1
-_ROW_FIELDS = {f.name for f in fields(DomainRow)}
+FLEET_FORMAT = 2
+"""1 was one document of every row; 2 is a row per entry and this marker."""
+MARKER = ""
+"""The item of the host's marker entry (a VM's uuid is never empty)."""
+_ROW_FIELDS = tuple(f.name for f in fields(DomainRow))
+_STATE = _ROW_FIELDS.index("state")
 _FACT_FIELDS = {f.name for f in fields(HostFacts)}
 
 
-def rows_to_json(rows: list[DomainRow]) -> dict[str, Any]:
+def row_to_json(row: DomainRow) -> list[Any]:
+    """The row's fields in order (their names are in the marker): a third of the size of an
+    object with names, and quicker to read back at 10,000 rows."""
+    values = [getattr(row, name) for name in _ROW_FIELDS]
+    values[_STATE] = row.state.name
+    return values
+
+
+def row_from_json(values: object) -> DomainRow | None:
+    """A saved row; anything malformed is None, not an error."""
+    if not isinstance(values, list) or len(values) != len(_ROW_FIELDS):
+        return None
+    try:
+        values[_STATE] = PowerState[values[_STATE]]
+        return DomainRow(*values)
+    except (KeyError, TypeError):
+        return None
+
+
+def marker_to_json(facts: HostFacts | None) -> dict[str, Any]:
     return {
         "format": FLEET_FORMAT,
-        "rows": [{**asdict(r), "state": r.state.name} for r in rows],
+        "fields": list(_ROW_FIELDS),
+        "facts": None if facts is None else asdict(facts),
     }
-
-
-def rows_from_json(data: object) -> list[DomainRow]:
-    """The rows of a saved fleet; anything malformed yields no rows rather than an error."""
-    if not isinstance(data, dict) or data.get("format") != FLEET_FORMAT:
-        return []
-    out = []
-    for item in data.get("rows", []):
-        if not isinstance(item, dict) or set(item) != _ROW_FIELDS:
-            continue
-        try:
-            out.append(DomainRow(**{**item, "state": PowerState[item["state"]]}))
-        except (KeyError, TypeError):
-            continue
-    return out
-
-
-def facts_to_json(facts: HostFacts) -> dict[str, Any]:
-    return asdict(facts)
 
 
 def facts_from_json(data: object) -> HostFacts | None:
@@ -45,3 +56,15 @@ def facts_from_json(data: object) -> HostFacts | None:
         return HostFacts(**data)
     except TypeError:
         return None
+
+
+def fleet_from_items(items: Mapping[str, Any]) -> tuple[list[DomainRow], HostFacts | None] | None:
+    """The rows and facts of a host's entries, or None without a marker of this format and
+    these fields (an older file's single document, another version's rows, none saved)."""
+    marker = items.get(MARKER)
+    if not isinstance(marker, dict) or marker.get("format") != FLEET_FORMAT:
+        return None
+    if marker.get("fields") != list(_ROW_FIELDS):
+        return None
+    rows = [row_from_json(value) for item, value in items.items() if item != MARKER]
+    return [r for r in rows if r is not None], facts_from_json(marker.get("facts"))

@@ -21,8 +21,9 @@ import libvirt
 
 from limen_tui.config.settings import Settings
 from limen_tui.fleet.probe import PROBE_EVERY, Probe, answers, probe_for, resolve_ssh
+from limen_tui.fleet.self_cost import RefreshPace
 from limen_tui.fleet.workers import HostWorkers
-from limen_tui.hosts.ssh import host_key_sentence
+from limen_tui.hosts.ssh_target import host_key_sentence
 from limen_tui.model import DomainEvent, HostFacts, LinkState
 from limen_tui.model.backoff import Backoff
 from limen_tui.virt.calls import CallCounter
@@ -67,10 +68,13 @@ class LibvirtLink:
         calls: CallCounter,
         owner: LinkOwner,
         known_hosts: Path | None = None,
+        pace: RefreshPace | None = None,
     ) -> None:
         """`known_hosts`: the file a `+ssh` URI's key is checked against when the URI names
-        none (the host's [ssh] known_hosts); None: OpenSSH's own."""
+        none (the host's [ssh] known_hosts); None: OpenSSH's own. `pace`: the refresh
+        interval shared by the fleet's hosts (the self-cost budget stretches it)."""
         self.key, self.uri, self.settings = key, uri, settings
+        self.pace = pace or RefreshPace(settings.refresh_interval)
         self.known_hosts = known_hosts
         self._probe: Probe | None = probe_for(uri, settings.readonly)
         self._probe_resolved = False
@@ -235,7 +239,7 @@ class LibvirtLink:
             stopping = asyncio.ensure_future(self._stopping.wait())
             done, pending = await asyncio.wait(
                 {closed, stopping},
-                timeout=self.settings.refresh_interval,
+                timeout=self.pace.interval,
                 return_when=asyncio.FIRST_COMPLETED,
             )
             for waiter in pending:

@@ -7,10 +7,8 @@ host, not to health, so remote logs work with `health = false`.
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Awaitable, Callable
+from typing import TYPE_CHECKING
 
-from asyncssh import SSHClientConnection
-
-from limen_tui.hosts.ssh import SshLink
 from limen_tui.logs.lines import Batch
 from limen_tui.logs.sources import (
     follow,
@@ -19,6 +17,11 @@ from limen_tui.logs.sources import (
     remote_daemon_log,
     remote_qemu_log,
 )
+
+if TYPE_CHECKING:  # asyncssh loads only when a remote host's log is opened
+    from asyncssh import SSHClientConnection
+
+    from limen_tui.hosts.ssh import SshLink
 
 LogOpener = Callable[[], Awaitable[tuple[AsyncGenerator[Batch, None], str]]]
 """Opens a follower: (its batches of lines, a note saying what is followed)."""

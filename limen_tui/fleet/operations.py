@@ -49,6 +49,8 @@ class Operation:
     error: str = ""
     batch: int | None = None
     """Operations started together by one bulk action share a batch id."""
+    not_audited: str = ""
+    """Why the audit log could not record this operation ("" when it did)."""
 
     @classmethod
     def new(

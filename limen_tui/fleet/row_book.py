@@ -72,6 +72,15 @@ class RowBook:
         for row in changed:
             if self._gone_at.get(row.uuid, started) > started:
                 continue
+            old = self._rows.get(row.uuid)
+            if (
+                old is not None
+                and old.address is not None
+                and row.address is None
+                and row.state.is_active
+            ):
+                # Ticks know nothing of addresses: keep what the last ask found.
+                row = replace(row, address=old.address, address_source=old.address_source)
             newer = self._event_states.get(row.uuid)
             if newer is not None and newer[0] > started and row.state != newer[1]:
                 row = row.with_state(newer[1])
@@ -89,6 +98,17 @@ class RowBook:
             if self._rows.pop(uuid, None) is not None:
                 gone.append((self.host, uuid))
         return shown, gone
+
+    def set_address(self, uuid: str, address: str, source: str | None) -> DomainRow | None:
+        """What an ask of the VM's address found ("" none); the row when it changed."""
+        row = self._rows.get(uuid)
+        if row is None or not row.state.is_active:
+            return None
+        if row.address == address and row.address_source == source:
+            return None
+        row = replace(row, address=address, address_source=source)
+        self._rows[uuid] = row
+        return row
 
     def apply_event(self, event: DomainEvent, at: float) -> EventOutcome:
         """An event that happened at `at` (same clock as the ticks' `started`)."""

@@ -131,8 +131,9 @@ class ActionRunner:
             try:
                 await self._store.thread.run(partial(audit, op))
             except Exception as exc:  # an action must never go unaudited without a word
-                note = f"NOT AUDITED: {explain(exc)}"
-                op = replace(op, error=f"{op.error}; {note}" if op.error else note)
+                why = explain(exc)
+                note = f"NOT AUDITED: {why}"
+                op = replace(op, error=f"{op.error}; {note}" if op.error else note, not_audited=why)
         return self._report(op)
 
     def _refusal(self, op: Operation) -> Operation | None:

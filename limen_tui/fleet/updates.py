@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from limen_tui.fleet.noisy import NoisyEpisode
 from limen_tui.fleet.operations import BatchSummary, Operation
+from limen_tui.fleet.self_cost import RefreshPaced
 from limen_tui.hosts.monitor import (
     HealthAlertCleared,
     HealthAlertRaised,
@@ -61,6 +62,7 @@ FleetUpdate = (
     | HealthAlertRaised
     | HealthAlertCleared
     | NoisyEpisode
+    | RefreshPaced
 )
 Publish = Callable[[FleetUpdate], None]
 """Called on the consumer's loop only."""

@@ -16,16 +16,19 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-
-import asyncssh
+from typing import TYPE_CHECKING
 
 from limen_tui.hosts.health import HealthSample
 from limen_tui.hosts.local import LocalSampler
-from limen_tui.hosts.remote import NotLinux, RemoteHealthStream, StreamEnded
-from limen_tui.hosts.ssh import SshLink, SshUnavailable
+from limen_tui.hosts.ssh_target import SshUnavailable
 from limen_tui.hosts.thresholds import Alert, HealthTracker, Thresholds, Verdicts
 from limen_tui.model import LinkState
 from limen_tui.model.backoff import Backoff
+
+if TYPE_CHECKING:  # asyncssh loads only for a host watched over SSH (see _stream)
+    import asyncssh
+
+    from limen_tui.hosts.ssh import SshLink
 
 log = logging.getLogger(__name__)
 
@@ -206,6 +209,10 @@ class HealthMonitor:
 
     async def _stream(self, link: SshLink, conn: asyncssh.SSHClientConnection) -> tuple[str, bool]:
         """Read samples until the stream fails; returns why, and whether it ever worked."""
+        import asyncssh
+
+        from limen_tui.hosts.remote import NotLinux, RemoteHealthStream, StreamEnded
+
         s = self.settings
         stream = RemoteHealthStream(conn, s.interval, proc=self._proc)
         got_one = False

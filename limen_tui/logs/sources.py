@@ -16,13 +16,14 @@ import os
 import shutil
 from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass
-
-import asyncssh
+from typing import TYPE_CHECKING
 
 from limen_tui.logs.follow_command import follow_command
 from limen_tui.logs.follow_file import follow_file
 from limen_tui.logs.lines import Batch
-from limen_tui.logs.remote import follow_remote_command, follow_remote_file, remote_command
+
+if TYPE_CHECKING:  # asyncssh (and logs/remote.py) load only when a remote log is opened
+    import asyncssh
 
 QEMU_LOG_DIR = "/var/log/libvirt/qemu"
 DAEMON_LOG_FILES = ("/var/log/libvirt/libvirtd.log", "/var/log/libvirt/virtqemud.log")
@@ -159,6 +160,10 @@ async def probe_remote(
     log_files: Sequence[str] = DAEMON_LOG_FILES,
 ) -> HostLogFacts:
     """Ask the host, in one command, whether journald runs and which log files exist."""
+    import asyncssh
+
+    from limen_tui.logs.remote import remote_command
+
     command = remote_command(probe_argv(qemu_log, log_files))
     try:
         result = await conn.run(command, check=False, timeout=PROBE_TIMEOUT)
@@ -201,10 +206,12 @@ def follow(
     lines: int = INITIAL_LINES,
 ) -> AsyncGenerator[Batch, None]:
     """Batches of `source`'s lines: here when `conn` is None, else on the host behind it."""
-    if source.path is not None:
-        if conn is None:
-            return follow_file(source.path, lines=lines)
-        return follow_remote_file(conn, source.path, lines=lines)
     if conn is None:
+        if source.path is not None:
+            return follow_file(source.path, lines=lines)
         return follow_command(source.argv)
+    from limen_tui.logs.remote import follow_remote_command, follow_remote_file
+
+    if source.path is not None:
+        return follow_remote_file(conn, source.path, lines=lines)
     return follow_remote_command(conn, source.argv)

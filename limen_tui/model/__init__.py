@@ -102,6 +102,11 @@ class DomainRow:
     """Write requests per second, all disks of the VM together."""
     made_up: bool = False
     """The figures are the demo's own, not a hypervisor's (demo mode only)."""
+    address: str | None = None
+    """The guest's first IP address, from what its host already knows (DHCP lease, then the
+    neighbour table), asked for rows on screen only: None not asked yet, "" none known."""
+    address_source: str | None = None
+    """Where `address` came from: "lease" or "arp"."""
 
     @property
     def key(self) -> tuple[str, str]:
@@ -123,6 +128,8 @@ class DomainRow:
             net_rx_bps=None,
             net_tx_bps=None,
             mem_used_kib=None,
+            address=None,
+            address_source=None,
         )
 
 

@@ -120,6 +120,8 @@ class Cache:
         self.max_bytes = max_bytes
         self._clock = clock
         self._counters = Counters()
+        self._renewed_at: dict[tuple[str, str], float] = {}
+        """When `update_items` last renewed each (kind, host) set."""
         self.file = CacheFile(path, clock=clock)
 
     @property
@@ -179,6 +181,35 @@ class Cache:
                     raise
         return (value, stored_at, expires_at)
 
+    def get_items(self, kind: str, host: str) -> dict[str, Entry]:
+        """Every fresh item of one kind of a host, in one query (a set kept item by item, such
+        as the last known fleet's rows); the expired ones met here are deleted."""
+        now = self._clock()
+        nothing: tuple[dict[str, Entry], int] = ({}, 0)
+        found, expired = self.file.run(lambda db: self._items(db, kind, host, now), nothing)
+        if self._counters.add_all({"expired": expired}):
+            self.file.run(self._counters.save, None)
+        self._count("hits" if found else "misses")
+        return found
+
+    @staticmethod
+    def _items(db: Database, kind: str, host: str, now: float) -> tuple[dict[str, Entry], int]:
+        rows = db.conn.execute(
+            "SELECT item, value, stored_at, expires_at FROM entries WHERE host = ? AND kind = ?",
+            (host, kind),
+        ).fetchall()
+        found = {
+            item: Entry(json.loads(v), at, until) for item, v, at, until in rows if until > now
+        }
+        if len(found) == len(rows):
+            return found, 0
+        with write_transaction(db):
+            cur = db.execute(
+                "DELETE FROM entries WHERE host = ? AND kind = ? AND expires_at <= ?",
+                (host, kind, now),
+            )
+        return found, cur.rowcount
+
     @staticmethod
     def _expire_on_read(db: Database, key: tuple[str, str, str], now: float) -> bool:
         with write_transaction(db):
@@ -196,17 +227,57 @@ class Cache:
         self, kind: str, host: str, values: Mapping[str, object], ttl: float | None = None
     ) -> None:
         """Store several items of one kind at once: one transaction, e.g. a fleet's XML."""
+        self.update_items(kind, host, values, (), ttl, renew=False)
+
+    def update_items(
+        self,
+        kind: str,
+        host: str,
+        changed: Mapping[str, object],
+        removed: Iterable[str] = (),
+        ttl: float | None = None,
+        *,
+        renew: bool = True,
+        keep_only: Iterable[str] | None = None,
+    ) -> None:
+        """Update a set kept item by item in one transaction: store the changed items, delete
+        the removed ones (or, with `keep_only`, every item not in it), and with `renew` give
+        the unchanged items that have lived half their TTL a full one again (at most every
+        quarter TTL): the set is as fresh as its last update, at a cost that follows what
+        changed, not the set's size."""
         now = self._clock()
-        expires_at = now + self._ttl(kind, ttl)
+        ttl = self._ttl(kind, ttl)
+        gone = list(removed)
+        # Renewing reads every item of the set: done once per quarter TTL, it costs nothing
+        # per write, and an item stays at least a quarter TTL from its expiry while watched.
+        renew_now = renew and now - self._renewed_at.get((kind, host), -ttl) >= ttl / 4
+        if renew_now:
+            self._renewed_at[(kind, host)] = now
+        expires_at = now + ttl
         rows: list[_Row] = []
         too_big: list[_Row] = []
-        for item, value in values.items():
+        for item, value in changed.items():
             text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
             size = len(text.encode()) + len(host.encode()) + len(item.encode()) + len(kind)
             row = (host, item, kind, text, now, expires_at, now, size)
             (rows if size <= self.max_bytes else too_big).append(row)
 
         def store(db: Database) -> dict[str, int]:
+            if keep_only is not None:
+                keep = set(keep_only) | set(changed)
+                listed = db.execute(
+                    "SELECT item FROM entries WHERE host = ? AND kind = ?", (host, kind)
+                ).fetchall()
+                gone.extend(item for (item,) in listed if item not in keep)
+            db.conn.executemany(
+                f"DELETE FROM entries WHERE {_KEY}", [(host, i, kind) for i in gone]
+            )
+            if renew_now:
+                db.execute(
+                    "UPDATE entries SET expires_at = ? "
+                    "WHERE expires_at < ? AND host = ? AND kind = ?",
+                    (expires_at, now + ttl / 2, host, kind),
+                )
             db.conn.executemany(_UPSERT, rows)
             if too_big:
                 # A value too big to keep must not leave its older version behind as current.

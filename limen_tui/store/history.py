@@ -126,6 +126,28 @@ class MetricHistory:
 
         return self.file.run(read, [])
 
+    def since(
+        self, host: str, subject: str, metric: str, since: float
+    ) -> list[tuple[float, float]]:
+        """Every (ts, value) of one series from `since` on (within the retention), oldest
+        first: a graph's window (5 minutes, an hour)."""
+        since = max(since, self._clock() - self.retention_s)
+
+        def read(db: Database) -> list[tuple[float, float]]:
+            found = db.execute(
+                "SELECT id FROM series WHERE host = ? AND subject = ? AND metric = ?",
+                (host, subject, metric),
+            ).fetchall()
+            if not found:
+                return []
+            rows = db.execute(
+                "SELECT ts, value FROM samples WHERE series = ? AND ts >= ? ORDER BY ts",
+                (found[0][0], since),
+            ).fetchall()
+            return [(ts, value) for ts, value in rows]
+
+        return self.file.run(read, [])
+
     def recent(self, host: str, since: float) -> dict[tuple[str, str], list[tuple[float, float]]]:
         """Every series of `host` from `since` on, keyed by (subject, metric), oldest first.
 

@@ -226,6 +226,14 @@ class ActionFlow:
     def operation_finished(self, op: Operation) -> None:
         """Tell the operator what went wrong; after an outcome that was not confirmed (a
         shutdown that timed out, a reboot the guest ignored) offer the next step."""
+        if op.not_audited:
+            # Whatever the outcome (a success too), an action that left no audit row is said.
+            self.screen.notify(
+                f"{op.action.replace('_', ' ')} {fmt.printable(op.vm)} {op.state.value}, "
+                f"NOT AUDITED: {op.not_audited}",
+                severity="error",
+                markup=False,
+            )
         spec = ACTIONS.get(op.action)
         unconfirmed = op.state in (OpState.TIMED_OUT, OpState.NOT_CONFIRMED)
         if unconfirmed and spec is not None and spec.next_step and op.batch is None:
@@ -241,6 +249,8 @@ class ActionFlow:
 
             question = next_step_question(op.vm, op.error, next_action)
             self.screen.app.push_screen(ConfirmScreen(question), answered)
+        elif op.not_audited:
+            pass  # said above, with its outcome
         elif op.state in (OpState.FAILED, OpState.REFUSED, OpState.TIMED_OUT) and op.batch is None:
             self.screen.notify(
                 f"{op.action.replace('_', ' ')} {fmt.printable(op.vm)}: {op.error}",

@@ -17,6 +17,8 @@ from textual.worker import Worker, WorkerState
 from limen_tui.config.settings import Settings
 from limen_tui.fleet.errors import explain
 from limen_tui.fleet.fleet import Fleet
+from limen_tui.fleet.noisy import NoisyEpisode
+from limen_tui.fleet.self_cost import RefreshPaced
 from limen_tui.fleet.updates import (
     BatchFinished,
     DomainEventArrived,
@@ -38,6 +40,7 @@ from limen_tui.ui import saved_layout, themes
 from limen_tui.ui.action_flow import ACTION_GROUP
 from limen_tui.ui.key_hold import HoldKeysUntilFocused
 from limen_tui.ui.messages import FleetUpdated, OwnLogLine
+from limen_tui.ui.output_meter import OutputMeter, counting_driver
 from limen_tui.ui.palette import LimenCommands
 from limen_tui.ui.screens.main import MainScreen
 
@@ -53,6 +56,8 @@ ROUTES: dict[type, Callable[[MainScreen, Any], None]] = {
     HealthStateChanged: MainScreen.health_state_changed,
     HealthAlertRaised: MainScreen.health_alert_raised,
     HealthAlertCleared: MainScreen.health_alert_cleared,
+    NoisyEpisode: MainScreen.noisy_episode,
+    RefreshPaced: MainScreen.refresh_paced,
 }
 """The one route from the core to the widgets: each update's type to the screen's handler."""
 
@@ -90,6 +95,11 @@ class LimenApp(HoldKeysUntilFocused[Failures]):
         """`end_if_unreachable`: when every host's first attempt failed and none has a last
         known fleet to show, end with the failures (the command line says which and why)."""
         super().__init__()
+        self.output = OutputMeter()
+        """Bytes written to the terminal so far (the diagnostics show the rate)."""
+        self.driver_class = counting_driver(self.driver_class, self.output)
+        if fleet is not None:
+            fleet.self_cost.sampler.output_bytes = self.output
         self.end_if_unreachable = end_if_unreachable
         self.fleet = fleet
         self.settings = settings

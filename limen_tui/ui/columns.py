@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -107,6 +108,29 @@ NET = Column(
     lambda r: _num(_sum(r.net_rx_bps, r.net_tx_bps)),
     right=True,
 )
+
+
+def _address_cell(r: DomainRow) -> str | Text:
+    if not r.state.is_active or r.address is None:
+        return ""  # not running, or not asked yet (asked for the rows on screen only)
+    if not r.address:
+        return Text("none known", style="dim")  # the VM screen's Guest tab says why
+    return r.address
+
+
+def _address_sort(r: DomainRow) -> tuple[int, int, int]:
+    try:
+        ip = ipaddress.ip_address(r.address or "")
+    except ValueError:
+        return (0, 0, 0)
+    return (1, ip.version, int(ip))
+
+
+IP = Column("ip", "IP", 15, _address_cell, _address_sort)
+"""From the host's DHCP leases and neighbour table (fleet/table_addresses.py)."""
+IP_FROM = 132
+"""The IP column is shown from this many cells on (a wide terminal)."""
+
 AUTO = Column(
     "auto",
     "Auto",
@@ -117,7 +141,7 @@ AUTO = Column(
 
 
 ALL_COLUMNS: dict[str, Column] = {
-    c.key: c for c in (NAME, HOST, STATE, VCPUS, CPU, HOST_CPU, MEM, USED, DISK, NET, AUTO)
+    c.key: c for c in (NAME, HOST, STATE, VCPUS, CPU, HOST_CPU, MEM, USED, DISK, NET, IP, AUTO)
 }
 """Every column by key, in the order the table shows them."""
 
@@ -125,7 +149,7 @@ ALL_COLUMNS: dict[str, Column] = {
 NAME_MIN = 12
 """The name column's narrowest."""
 
-GIVEN_UP_FIRST = ("auto", "used", "host_cpu", "vcpus", "net", "disk")
+GIVEN_UP_FIRST = ("ip", "auto", "used", "host_cpu", "vcpus", "net", "disk")
 """When the columns do not fit, which go first (the details pane and VM screen show them)."""
 
 
@@ -142,6 +166,8 @@ def columns_for(width: int, *, many_hosts: bool) -> list[Column]:
     if width >= 88:
         cols.append(USED)
     cols += [DISK, NET]
+    if width >= IP_FROM:
+        cols.append(IP)
     if width >= 88:
         cols.append(AUTO)  # narrower: the details pane says it
     for key in GIVEN_UP_FIRST:

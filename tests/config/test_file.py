@@ -37,6 +37,13 @@ def test_settings_and_keys_are_read(tmp_path: Path) -> None:
     assert config.keymap == {"start": "ctrl+o"}
 
 
+def test_the_self_cost_budget_is_read(tmp_path: Path) -> None:
+    path = write(tmp_path, "[console]\nself_cost_budget_pct = 0.5\nself_cost_window_s = 60\n")
+    settings = load(path, required=True).settings
+    assert settings.self_cost_budget_pct == 0.5 and settings.self_cost_window_s == 60.0
+    assert load(tmp_path / "absent.toml", required=False).settings.self_cost_budget_pct == 2.0
+
+
 def test_missing_default_file_is_fine_but_a_named_one_is_not(tmp_path: Path) -> None:
     assert load(tmp_path / "nope.toml", required=False).keymap == {}
     with pytest.raises(ConfigError, match="no such file"):
@@ -164,6 +171,15 @@ def test_a_value_of_the_wrong_type_is_refused(tmp_path: Path, text: str, sentenc
         (
             "[console]\nbulk_concurrency = 1000\n",
             "config.toml, line 2: bulk_concurrency must be at most 64, not 1000",
+        ),
+        (
+            "[console]\nself_cost_budget_pct = 0\n",
+            "config.toml, line 2: self_cost_budget_pct must be a number more than 0 "
+            "(at least 0.0001%), not 0",
+        ),
+        (
+            "[console]\nself_cost_window_s = 0.5\n",
+            "config.toml, line 2: self_cost_window_s must be at least 1 second, not 0.5",
         ),
         (
             "[cache]\nmax_mb = -inf\n",

@@ -255,3 +255,24 @@ async def no_fault(console: FaultConsole, lasting_s: float) -> Round:
     async with console.fault(result):
         await asyncio.sleep(lasting_s)
     return result
+
+
+async def slow_link(
+    console: FaultConsole,
+    lasting_s: float,
+    change: Callable[[], object],
+    changed: Callable[[], bool],
+) -> Round:
+    """A host behind a slow, lossy link (tests/harness/slow_proxy.py): it stays live, a change
+    made on it (`change`, outside the console) shows (`changed`), and the other host and the
+    keys do not wait for it."""
+    await console.until_state(LinkState.LIVE, 60)
+    result = Round()
+    async with console.fault(result):
+        await asyncio.sleep(lasting_s / 2)
+        made = time.monotonic()
+        await asyncio.to_thread(change)
+        await console.until(changed, 30, "the change shown")
+        result.back_s = time.monotonic() - made
+        await asyncio.sleep(lasting_s / 2)
+    return result

@@ -30,15 +30,26 @@ def test_version_and_help() -> None:
     assert out.returncode == 0 and "--demo" in out.stdout and "--connect" in out.stdout
 
 
-def test_list_demo_json_has_every_domain_with_na_as_null() -> None:
+def test_list_demo_json_has_every_domain_and_says_which_figures_are_made_up() -> None:
     out = run("list", "--demo", "--json", "--interval", "0.2")
     assert out.returncode == 0, out.stderr
     rows = json.loads(out.stdout)
     assert len(rows) >= 40
     assert {"running", "paused", "shut off"} <= {r["state"] for r in rows}
+    figures = ("cpu_pct", "mem_used_kib", "disk_rd_bps", "disk_wr_iops", "net_rx_bps")
+    for r in rows:
+        # The test driver reports no counters: every figure present is the demo's, and says so.
+        shown = [f for f in figures if r[f] is not None]
+        if shown:
+            assert r["made_up"] is True and set(shown) <= set(r["made_up_fields"]), r
+        else:
+            assert r["made_up"] is False and "made_up_fields" not in r, r
     running = next(r for r in rows if r["state"] == "running")
-    assert running["vcpus"] >= 1
-    assert running["cpu_pct"] is None  # the test driver reports no CPU time: n/a, not 0
+    assert running["vcpus"] >= 1 and running["made_up"] is True
+    assert running["mem_current_kib"] is None  # not made up: the driver does not say
+    off = next(r for r in rows if r["state"] == "shut off")
+    assert off["cpu_pct"] is None and off["made_up"] is False
+    assert "made up by the demo" in out.stderr and "not measured" in out.stderr
 
 
 def test_list_demo_table_prints_names_literally() -> None:
@@ -71,6 +82,8 @@ def test_list_on_real_qemu_measures_a_running_vm(libvirtd: str, vm_factory: Make
     row = next(r for r in json.loads(out.stdout) if r["name"] == name)
     assert row["state"] == "running"
     assert row["cpu_pct"] is not None and row["mem_used_kib"] > 0
+    assert row["made_up"] is False and "made_up_fields" not in row  # measured, never invented
+    assert "made up" not in out.stderr
 
 
 def test_bad_config_file_is_refused_with_file_and_line(tmp_path: object) -> None:

@@ -105,3 +105,21 @@ async def _still_answers(app: LimenApp, pilot: Pilot[Any]) -> None:
     await wait_for(lambda: host.status.state is LinkState.LIVE and bool(host.rows), 20)
     await pilot.press("slash", *"web", "enter")
     assert app.query_one("#filter", Input).value == "web"
+
+
+async def test_an_action_that_succeeded_but_was_not_audited_is_said_in_a_notice(
+    tmp_path: Path,
+) -> None:
+    with read_only_dir(tmp_path / "ro") as where:
+        audit = AuditLog(where / "audit.sqlite")
+        app = make_app([demo_uri()], SETTINGS, demo=True, audit=audit)
+        async with app.run_test(size=(100, 30)) as pilot:
+            assert app.fleet is not None
+            host = app.fleet.hosts["demo"]
+            await wait_for(lambda: host.status.state is LinkState.LIVE and bool(host.rows), 20)
+            running = next(r for r in host.rows.values() if r.state is PowerState.RUNNING)
+            op = await host.perform(Operation.new("demo", running.uuid, running.name, "pause"))
+            assert op.state is OpState.SUCCEEDED and op.not_audited
+            await wait_for(lambda: any("succeeded, NOT AUDITED" in n for n in notices(app)), 10)
+            await _still_answers(app, pilot)
+        audit.close()

@@ -105,3 +105,60 @@ async def test_the_host_gives_the_guests_address_and_keeps_it_briefly(
             assert host.calls.tally().get("interfaceAddresses (agent)", 0) == asked  # cached
         finally:
             await host.stop()
+
+
+async def test_the_table_column_gets_the_address_from_the_host_without_asking_the_guest(
+    libvirtd: str, guest: LinuxGuest
+) -> None:
+    """The IP column's chain: the host's leases and neighbour table, never the agent; a
+    second round within the TTL asks nothing."""
+    nic = guest.nics[0]
+    forget_neighbours(guest)
+    guest.shell.run(f"ping -c 1 -W 5 {nic.host_ip} >/dev/null")
+    host = Host(libvirtd, settings=Settings(refresh_interval=600))
+    host.start()
+    try:
+        await wait_for(lambda: host.status.state is LinkState.LIVE and bool(host.rows), 30)
+        uuid = next(r.uuid for r in host.rows.values() if r.name == guest.name)
+        before = host.calls.tally()
+        await host.ask_addresses([uuid])
+        row = host.rows[uuid]
+        assert (row.address, row.address_source) == (nic.guest_ip, "arp")
+        made = {k: v - before.get(k, 0) for k, v in host.calls.tally().items()}
+        made = {k: v for k, v in made.items() if v}
+        assert not any(k.startswith("interfaceAddresses") for k in made), made
+        networks = len(host.link.conn.listAllNetworks(1)) if host.link.conn else 0
+        assert made.get("networkDHCPLeases (addresses)", 0) == networks, made
+        again = host.calls.tally()
+        await host.ask_addresses([uuid])
+        assert host.calls.tally() == again, "asked again within the TTL"
+    finally:
+        await host.stop()
+
+
+async def test_the_ip_column_shows_the_guests_address_on_a_wide_terminal(
+    libvirtd: str, guest: LinuxGuest
+) -> None:
+    """As the operator sees it: the console on the real host, 200 cells wide, the guest on
+    screen; its IP cell shows the address the host's neighbour table has."""
+    from limen_tui.cli.factory import make_app
+    from limen_tui.ui.widgets.vm_table import VmTable
+    from tests.ui.helpers import burst
+
+    nic = guest.nics[0]
+    guest.shell.run(f"ping -c 1 -W 5 {nic.host_ip} >/dev/null")
+    app = make_app([libvirtd], Settings(refresh_interval=1.0))
+    async with app.run_test(size=(200, 50)) as pilot:
+        table = app.query_one(VmTable)
+        await wait_for(lambda: any(r.name == guest.name for r in table.rows_by_key.values()), 30)
+        await burst(pilot, "slash", *guest.name, "enter")  # the guest on screen
+        key = next(k for k, r in table.rows_by_key.items() if r.name == guest.name)
+
+        def cell() -> str:
+            index = table.model.index(key)
+            keys = [c.key for c in table.shown_columns]
+            if index is None or "ip" not in keys:
+                return ""
+            return table.cells_at(index)[keys.index("ip")].plain
+
+        await wait_for(lambda: cell() == nic.guest_ip, 30)

@@ -6,11 +6,16 @@ reports the episode once (then once more when the guest is quiet again).
 
 from __future__ import annotations
 
+import io
+
+from rich.console import Console
+
 from limen_tui.config.settings import Settings
 from limen_tui.fleet.host import Host
 from limen_tui.fleet.noisy import NoisyEpisode, rank
 from limen_tui.fleet.updates import DomainsRefreshed, FleetUpdate
 from limen_tui.model import LinkState
+from limen_tui.ui.screens.noisy import top_table
 from tests.conftest import MakeLinuxGuest
 from tests.ui.helpers import wait_for
 
@@ -37,6 +42,11 @@ async def test_the_guest_that_burns_cpu_ranks_first_within_two_ticks_and_is_said
         ours = [r for r in host.rows.values() if r.name in (quiet.name, burner.name)]
         top = rank(ours, "cpu")
         assert top and top[0][0].name == burner.name, top
+        shown = Console(width=120, record=True, file=io.StringIO())
+        shown.print(top_table({host.key: host}, "cpu", None))  # what :top shows
+        text = shown.export_text()
+        first = next(ln for ln in text.splitlines() if ln.strip().startswith("1 "))
+        assert burner.name in first, text
 
         def said(began: bool) -> list[NoisyEpisode]:
             return [

@@ -121,3 +121,45 @@ def test_history_survives_a_restart_and_a_cache_clear(cache_path: Path, clock: F
 
     reopened = MetricHistory(Cache(cache_path, clock=clock).file, clock=clock)
     assert [v for _, v in reopened.series("h1", "", "mem")] == [4.0, 3.0, 2.0, 1.0, 0.0]
+
+
+def test_since_gives_a_graphs_window_oldest_first(cache_path: Path, clock: FakeClock) -> None:
+    history = MetricHistory(Cache(cache_path).file, retention_s=3600, clock=clock)
+    now = clock()
+    history.append_many(("h1", "vm-a", "disk", now - 10 * i, float(i)) for i in range(100))
+    window = history.since("h1", "vm-a", "disk", now - 300)
+    assert window == [(now - 10 * i, float(i)) for i in range(30, -1, -1)]
+    assert history.since("h1", "vm-a", "net", now - 300) == []
+
+
+async def test_a_tick_keeps_cpu_memory_disk_and_net_per_vm(cache_path: Path) -> None:
+    from limen_tui.fleet.host_store import HostStore
+    from limen_tui.model import DomainRow, PowerState
+    from limen_tui.virt.collector import Tick
+
+    cache = Cache(cache_path)
+    store = HostStore("h1", cache, MetricHistory(cache.file))
+    try:
+        row = DomainRow(
+            "h1",
+            "vm-a",
+            "web",
+            PowerState.RUNNING,
+            cpu_pct=12.5,
+            mem_used_kib=2048,
+            disk_rd_bps=100.0,
+            disk_wr_bps=50.0,
+            net_rx_bps=None,
+            net_tx_bps=7.0,
+        )
+        unknown = DomainRow("h1", "vm-b", "db", PowerState.RUNNING)  # the driver says nothing
+        store.record_tick(Tick("h1", 0.0, [row, unknown], [], 2, {}))
+        kept = {
+            metric: [v for _ts, v in await store.history_since("vm-a", metric, 60)]
+            for metric in ("cpu", "mem", "disk", "net")
+        }
+        assert kept == {"cpu": [12.5], "mem": [2048.0], "disk": [150.0], "net": [7.0]}
+        assert await store.history_since("vm-b", "cpu", 60) == []  # no figure: no sample
+    finally:
+        await store.thread.settled()
+        store.thread.shutdown()

@@ -64,3 +64,24 @@ def test_units() -> None:
     assert pair(None, None, active=True) == "n/a"
     assert pair(1024, None, active=True) == "1.0K/n/a"
     assert pair(1, 2, active=False) == ""
+
+
+async def test_the_ip_column_asks_for_the_rows_on_screen_only() -> None:
+    from limen_tui.ui.table_addresses import rows_on_screen
+    from limen_tui.ui.widgets.vm_table import VmTable
+
+    from .helpers import inject, injected_app
+
+    app = injected_app()
+    async with app.run_test(size=(200, 30)) as pilot:
+        await inject(app)
+        await pilot.pause()
+        table = app.query_one(VmTable)
+        assert "ip" in [c.key for c in table.shown_columns]
+        keys = rows_on_screen(table)
+        shown = [r.key for r in table.shown_rows()]
+        assert 0 < len(keys) < len(shown)  # 48 VMs; only what fits is asked for
+        assert keys == shown[: len(keys)]
+        table.move_cursor(row=len(shown) - 1)  # scrolled to the end: the last rows
+        await pilot.pause()
+        assert rows_on_screen(table)[-1] == shown[-1]

@@ -140,6 +140,10 @@ SIZES = [(80, 24), (120, 40)]
     "scene",
     [
         "vm-screen",
+        "vm-screen-graphs",
+        "vm-screen-guest",
+        "vm-screen-events",
+        "noisy-neighbours",
         "serial-console",
         "snapshots",
         "create",

@@ -1,4 +1,5 @@
-"""`i`: what the console costs: libvirt calls per host by kind, and the cache's counters."""
+"""`i`: what the console costs: its own CPU, memory and output against its budget, each
+host's tick, libvirt calls per host by kind, and the cache's counters."""
 
 from __future__ import annotations
 
@@ -21,8 +22,54 @@ from limen_tui.ui import text as fmt
 from limen_tui.ui.worker_failures import WorkerFailuresToApp
 
 
+def self_cost(fleet: Fleet) -> list[Table | Text]:
+    """The console's own cost against its budget, and what each host's tick costs there."""
+    watch, pace = fleet.self_cost, fleet.pace
+    cost = watch.budget.cost
+    table = Table(
+        title="the console's own cost", title_justify="left", expand=True, show_header=False
+    )
+    table.add_column("")
+    table.add_column("", justify="right")
+    window = f" (over {cost.window_s:.0f} s)" if cost is not None else ""
+    rows = [
+        (
+            f"CPU{window}",
+            "measuring" if cost is None else f"{cost.cpu_pct:.2f}% of a core",
+        ),
+        ("budget", f"{watch.budget.budget_pct:g}% of a core"),
+        ("memory (RSS)", "measuring" if cost is None else f"{human_bytes(cost.rss_bytes)}B"),
+        (
+            "output to the terminal",
+            "measuring" if cost is None else f"{human_bytes(cost.output_bps)}B/s",
+        ),
+        ("refresh interval", f"{pace.interval:g} s (configured {pace.configured:g} s)"),
+    ]
+    for label, value in rows:
+        table.add_row(label, Text(value))
+    parts: list[Table | Text] = [table]
+    change = pace.last_change
+    if change is not None:
+        parts.append(Text(str(change), style="yellow" if change.stretched else ""))
+    ticks = Table(title="what a tick costs each host", title_justify="left", expand=True)
+    ticks.add_column("host")
+    ticks.add_column("libvirt calls per tick", justify="right")
+    ticks.add_column("ms per tick", justify="right")
+    ticks.add_column("VMs", justify="right")
+    for key, host in fleet.hosts.items():
+        status = host.status
+        ticks.add_row(
+            fmt.literal(key),
+            "" if status.calls_last_tick is None else str(status.calls_last_tick),
+            "" if status.refresh_ms is None else f"{status.refresh_ms:.0f}",
+            str(status.domains),
+        )
+    parts.append(ticks)
+    return parts
+
+
 def diagnostics(fleet: Fleet | None, cache: Cache | None) -> Group:
-    parts: list[Table | Text] = []
+    parts: list[Table | Text] = [] if fleet is None else self_cost(fleet)
     calls = Table(title="libvirt calls since start", title_justify="left", expand=True)
     calls.add_column("host")
     calls.add_column("call")

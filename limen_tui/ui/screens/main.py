@@ -17,11 +17,14 @@ from textual.containers import Container, Vertical
 from textual.events import Resize
 from textual.timer import Timer
 from textual.widgets import Footer, Static, TabbedContent, TabPane
+from textual.worker import Worker
 
 from limen_tui import __version__
 from limen_tui.config.settings import Settings
 from limen_tui.fleet.fleet import Fleet
+from limen_tui.fleet.noisy import NoisyEpisode
 from limen_tui.fleet.registry import BUSY_WORDS
+from limen_tui.fleet.self_cost import RefreshPaced
 from limen_tui.fleet.updates import (
     BatchFinished,
     DomainEventArrived,
@@ -38,7 +41,7 @@ from limen_tui.hosts.monitor import (
 from limen_tui.logs.buffer import LogLine
 from limen_tui.model import DomainRow, LinkState
 from limen_tui.store.cache import Cache
-from limen_tui.ui import saved_layout
+from limen_tui.ui import saved_layout, table_addresses
 from limen_tui.ui.action_flow import ActionFlow
 from limen_tui.ui.health_view import summary
 from limen_tui.ui.log_feeds import LogFeeds
@@ -90,6 +93,8 @@ class MainScreen(WorkerFailuresToApp, MainCommands):
         self._own_lines, self._own_note = own_lines or [], own_note
         self._on_shown = on_shown
         self._devices_timer: Timer | None = None
+        self._details_due = self._details_refetch = False
+        self._addresses: Worker[None] | None = None
         many = fleet is not None and len(fleet.hosts) > 1
         lines = settings.event_log_lines
         self.host_bar = HostBar(id="hosts")
@@ -150,6 +155,7 @@ class MainScreen(WorkerFailuresToApp, MainCommands):
         self.own.set_note(self._own_note)
         self.set_class(self.app.size.width < NARROW_BELOW, "narrow")
         self.table.focus()
+        self.set_interval(table_addresses.ASK_EVERY_S, self._ask_addresses)
         if self._on_shown is not None:
             self._on_shown()
 
@@ -201,7 +207,7 @@ class MainScreen(WorkerFailuresToApp, MainCommands):
         self.last_apply_ms = (time.perf_counter() - started) * 1000
         self.apply_ms.append(self.last_apply_ms)
         self.ticks_applied += 1
-        self._show_selected()
+        self._show_selected_soon()
 
     def domain_event_arrived(self, update: DomainEventArrived) -> None:
         self.events.add_event(update.event, show_host=self.show_host_names)
@@ -211,7 +217,21 @@ class MainScreen(WorkerFailuresToApp, MainCommands):
                 [update.removed] if update.removed is not None else [],
             )
         selected = self.table.selected_row
-        self._show_selected(refetch=selected is not None and selected.uuid == update.event.uuid)
+        self._show_selected_soon(
+            refetch=selected is not None and selected.uuid == update.event.uuid
+        )
+
+    def _show_selected_soon(self, *, refetch: bool = False) -> None:
+        """Ticks and events show the selected VM once per frame, however many arrive: a
+        burst of events for one VM redraws its details once."""
+        self._details_refetch = self._details_refetch or refetch
+        if not self._details_due:
+            self._details_due = True
+            self.call_after_refresh(self._show_selected_now)
+
+    def _show_selected_now(self) -> None:
+        refetch, self._details_due, self._details_refetch = self._details_refetch, False, False
+        self._show_selected(refetch=refetch)
 
     def operation_changed(self, update: OperationChanged) -> None:
         op = update.operation
@@ -247,8 +267,42 @@ class MainScreen(WorkerFailuresToApp, MainCommands):
     def health_alert_cleared(self, update: HealthAlertCleared) -> None:
         self.events.note(time.time(), f"{update.host}: alert cleared")
 
+    def noisy_episode(self, update: NoisyEpisode) -> None:
+        """A VM began (or ended) an episode of taking too much of its host: said once."""
+        what = {
+            "cpu": "of the host's CPU",
+            "disk_iops": "disk requests/s",
+            "disk_bytes": "disk bytes/s",
+            "net_bytes": "network bytes/s",
+        }[update.metric]
+        figure = f"{update.value:.0f}%" if update.metric == "cpu" else f"{update.value:.0f}"
+        where = f" on {update.host}" if self.show_host_names else ""
+        if update.began:
+            text = f"NOISY NEIGHBOUR {update.name}{where}: {figure} {what} (:top ranks them)"
+            self.events.alert(time.time(), text)
+            self.notify(text, severity="warning", markup=False)
+        else:
+            self.events.note(time.time(), f"{update.name}{where} is quiet again ({figure} {what})")
+
+    def refresh_paced(self, update: RefreshPaced) -> None:
+        self.events.note(time.time(), str(update))
+
     def own_log_line(self, line: LogLine) -> None:
         self.own.add_lines([line.text], line.level)
+
+    def _ask_addresses(self) -> None:
+        """The IP column's addresses, for the rows on screen only, while it is shown."""
+        if self.fleet is None or all(c.key != "ip" for c in self.table.shown_columns):
+            return
+        if self._addresses is not None and not self._addresses.is_finished:
+            return  # the last round is still asking: never pile rounds up behind a slow host
+        keys = table_addresses.rows_on_screen(self.table)
+        if keys:
+            self._addresses = self.run_worker(
+                table_addresses.ask_addresses(self.fleet, keys),
+                group="addresses",
+                exit_on_error=False,
+            )
 
     # -- the selected VM ---------------------------------------------------------------------
 

@@ -12,10 +12,12 @@ from dataclasses import replace
 from textual.widgets import Input
 
 from limen_tui.config.settings import Settings
+from limen_tui.fleet.noisy import Metric
 from limen_tui.ui import text as fmt
 from limen_tui.ui import themes
 from limen_tui.ui.command_line import Command, Completion, complete, parse, select_rows
 from limen_tui.ui.screens.main_keys import MainKeys
+from limen_tui.ui.screens.noisy import WORDS, NoisyScreen
 from limen_tui.ui.widgets.command_bar import CommandBar
 
 
@@ -94,6 +96,26 @@ class MainCommands(MainKeys):
             self.action_show_log("qemu")
         elif name == "diag":
             self.action_diagnostics()
+        elif name == "top":
+            self._top(args)
+
+    def _top(self, args: tuple[str, ...]) -> None:
+        """`:top [cpu|iops|disk|net] [HOST]`: the noisy-neighbour view."""
+        hosts = self.fleet.hosts if self.fleet is not None else {}
+        metric: Metric = "cpu"
+        host: str | None = None
+        for word in args:
+            if word.lower() in WORDS:
+                metric = WORDS[word.lower()]
+            elif word in hosts:
+                host = word
+            else:
+                known = ", ".join([*WORDS, *hosts])
+                self._say(
+                    f"top: no figure or host {fmt.printable(word)}; one of {known}", warn=True
+                )
+                return
+        self.app.push_screen(NoisyScreen(hosts, metric, host))
 
     def _act(self, action: str, args: tuple[str, ...]) -> None:
         if args:

@@ -64,3 +64,8 @@ class EventLog(LogPane):
     def note(self, ts: float, message: str) -> None:
         self.add_lines(self._fold.flush(), Level.INFO)
         self.add_lines([f"{fmt.clock(ts)} {fmt.printable(message)}"], Level.WARNING)
+
+    def alert(self, ts: float, message: str) -> None:
+        """A line that must stand out (a noisy neighbour): the error level's colour."""
+        self.add_lines(self._fold.flush(), Level.INFO)
+        self.add_lines([f"{fmt.clock(ts)} {fmt.printable(message)}"], Level.ERROR)

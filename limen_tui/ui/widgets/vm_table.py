@@ -198,9 +198,13 @@ class VmTable(ScrollView, can_focus=True):
         super().watch_scroll_y(old, new)
         self._report_shown()
 
+    def visible_keys(self) -> list[Key]:
+        """(host, uuid) of the rows on screen now, top to bottom."""
+        return self.model.window(int(self.scroll_offset.y), self._page)
+
     def _report_shown(self) -> None:
         """Tell the screen which rows are on screen, when they are other rows than before."""
-        keys = tuple(self.model.window(self.scroll_offset.y, self._page))
+        keys = tuple(self.visible_keys())
         if keys != self._shown_keys:
             self._shown_keys = keys
             self.post_message(self.Shown(self, keys))
