@@ -17,6 +17,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from limen_tui.config.settings import Settings  # noqa: E402
+from limen_tui.ui.themes import MONO  # noqa: E402
 from tests.ui.device_scenes import DEVICE_SCENES  # noqa: E402
 from tests.ui.helpers import injected_app  # noqa: E402
 from tests.ui.scenes import SCENES, Scene  # noqa: E402
@@ -24,8 +26,8 @@ from tests.ui.scenes import SCENES, Scene  # noqa: E402
 SCENES = {**SCENES, **DEVICE_SCENES}
 
 
-async def shoot(scene: Scene, size: tuple[int, int]) -> str:
-    app = injected_app()
+async def shoot(scene: Scene, size: tuple[int, int], theme: str | None = None) -> str:
+    app = injected_app(Settings(theme=theme))
     async with app.run_test(size=size) as pilot:
         await scene(pilot)
         await pilot.pause(0.2)
@@ -44,6 +46,9 @@ def main() -> None:
             path = folder / f"{name}-{w}x{h}.svg"
             path.write_text(asyncio.run(shoot(SCENES[name], (w, h))), encoding="utf-8")
             print(path.relative_to(ROOT))
+        mono = folder / "main-mono-120x40.svg"  # the monochrome theme (and NO_COLOR's look)
+        mono.write_text(asyncio.run(shoot(SCENES["main"], (120, 40), MONO)), encoding="utf-8")
+        print(mono.relative_to(ROOT))
 
 
 if __name__ == "__main__":

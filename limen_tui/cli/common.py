@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Collection
 from pathlib import Path
 
 from limen_tui.config import file as config_file
@@ -72,12 +73,16 @@ def report_unreachable(failures: list[tuple[str, str]]) -> None:
     )
 
 
-def load_config(path: Path | None) -> config_file.FileConfig:
-    """The config file, checked against the action registry and the built-in keys."""
+def load_config(
+    path: Path | None, *, themes: Collection[str] | None = None
+) -> config_file.FileConfig:
+    """The config file, checked against the action registry and the built-in keys (and the
+    console's themes, when the caller has them: they live in the UI layer)."""
     return config_file.load(
         path,
         required=path is not None,
         bindings=DEFAULT_KEYS,
         reserved=RESERVED_KEYS,  # the main screen's own keys, from the same registry
         cache_kinds=DEFAULT_TTLS,
+        themes=themes,
     )

@@ -27,6 +27,7 @@ from limen_tui.logs.own_log import setup_own_logging
 from limen_tui.store.audit import AuditLog
 from limen_tui.store.cache import Cache
 from limen_tui.ui.app import LimenApp
+from limen_tui.ui.themes import THEME_NAMES
 
 
 def console_parser() -> argparse.ArgumentParser:
@@ -60,7 +61,7 @@ def run_console(argv: Sequence[str]) -> int:
             print(f"limen-tui: {option}: {reason}", file=sys.stderr)
             return EXIT_UNREACHABLE
     try:
-        file_config = load_config(args.config)
+        file_config = load_config(args.config, themes=THEME_NAMES)
     except config_file.ConfigError as exc:
         print(f"limen-tui: {exc}", file=sys.stderr)
         return EXIT_UNREACHABLE

@@ -47,12 +47,14 @@ def load(
     bindings: Mapping[str, str] | None = None,
     reserved: Mapping[str, str] | None = None,
     cache_kinds: Collection[str] | None = None,
+    themes: Collection[str] | None = None,
 ) -> FileConfig:
     """Read `path` (default: the XDG config file). A missing default file is no error.
 
     `bindings`: binding id -> default key(s), from the action registry; None checks [keys]
     only for shape. `reserved`: built-in key -> what it does, never given to an action.
     `cache_kinds`: the kinds of cached data a [cache.ttl] may name; None takes any.
+    `themes`: the themes [console] theme may name; None takes any name.
     """
     file = path or default_path()
     try:
@@ -63,7 +65,9 @@ def load(
         return FileConfig()
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{file}: cannot read it: {exc}") from exc
-    return parse(text, file, bindings=bindings, reserved=reserved, cache_kinds=cache_kinds)
+    return parse(
+        text, file, bindings=bindings, reserved=reserved, cache_kinds=cache_kinds, themes=themes
+    )
 
 
 def parse(
@@ -73,11 +77,12 @@ def parse(
     bindings: Mapping[str, str] | None = None,
     reserved: Mapping[str, str] | None = None,
     cache_kinds: Collection[str] | None = None,
+    themes: Collection[str] | None = None,
 ) -> FileConfig:
     """The config in `text`, as if read from `file` (named in every message)."""
     root = TomlSource.parse(text, file).root
     root.check_keys(KNOWN_SECTIONS, noun="section")
-    settings = read_settings(root, cache_kinds=cache_kinds)
+    settings = read_settings(root, cache_kinds=cache_kinds, themes=themes)
     keymap = read_keys(root.section("keys"), bindings=bindings, reserved=reserved)
     hosts = read_hosts(root) if any(s in root.values for s in _HOST_SECTIONS) else None
     return FileConfig(settings, keymap, file, hosts)

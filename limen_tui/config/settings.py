@@ -45,5 +45,8 @@ class Settings:
     """The console's own CPU, in % of one core, averaged over `self_cost_window_s`: above it,
     every host's refresh interval is stretched (up to 8 times), and shortened again after."""
     self_cost_window_s: float = 30.0
+    theme: str | None = None
+    """The theme the console starts in; None: the last `:theme` chosen (monochrome under
+    NO_COLOR)."""
     audit_retention_days: float | None = None
     """None keeps every audit record forever; otherwise older records are trimmed on write."""

@@ -16,6 +16,7 @@ noisy_hold_s = 60               # ... for this long is a noisy neighbour (logged
 noisy_clear_samples = 3         # quiet ticks in a row that end the episode
 self_cost_budget_pct = 2        # the console's own CPU (% of a core) before it refreshes slower
 self_cost_window_s = 30         # ... averaged over this many seconds
+theme = "limen-mono"            # the theme it starts in (absent: the last `:theme` chosen)
 
 [cache]
 max_mb = 100
@@ -23,9 +24,9 @@ history_retention_s = 3600
 [cache.ttl]                     # seconds per kind of cached data
 domain_xml = 300
 
-The kinds of cached data belong to the store, which config must not import: the
-command line hands them in, and without them a [cache.ttl] kind is only checked for
-its number.
+The kinds of cached data belong to the store, and the themes to the UI, which config must
+not import: the command line hands them in, and without them a [cache.ttl] kind is only
+checked for its number and a theme for being a name.
 """
 
 from __future__ import annotations
@@ -39,12 +40,17 @@ from limen_tui.config.settings import Settings
 from limen_tui.config.toml_source import Section
 
 CONSOLE_FLAGS = ("readonly",)
-CONSOLE_KEYS = (*CONSOLE_BOUNDS, *CONSOLE_FLAGS)
+CONSOLE_KEYS = (*CONSOLE_BOUNDS, *CONSOLE_FLAGS, "theme")
 CACHE_KEYS = (*CACHE_BOUNDS, "ttl")
 _CACHE_FIELDS = {"max_mb": "cache_max_mb", "history_retention_s": "history_retention_s"}
 
 
-def read_settings(root: Section, *, cache_kinds: Collection[str] | None = None) -> Settings:
+def read_settings(
+    root: Section,
+    *,
+    cache_kinds: Collection[str] | None = None,
+    themes: Collection[str] | None = None,
+) -> Settings:
     """The defaults with what [console] and [cache] change; the first mistake raises."""
     changes: dict[str, Any] = {}
     console = root.section("console")
@@ -57,6 +63,9 @@ def read_settings(root: Section, *, cache_kinds: Collection[str] | None = None) 
         flag = console.flag(key)
         if flag is not None:
             changes[key] = flag
+    theme = console.choice("theme", themes, noun="theme")
+    if theme is not None:
+        changes["theme"] = theme
     cache = root.section("cache")
     cache.check_keys(CACHE_KEYS)
     for key, bounds in CACHE_BOUNDS.items():

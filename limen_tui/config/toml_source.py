@@ -247,6 +247,22 @@ class Section:
             raise self.error(key, f"{key} must be {shape or f'a {label} table'}")
         return Section(self.source, path, label, value)
 
+    def choice(
+        self, key: str, allowed: Collection[str] | None, *, noun: str = "value"
+    ) -> str | None:
+        """The name under `key`, one of `allowed` (None: any name), with "did you mean" for a
+        near miss; None when absent."""
+        if key not in self.values:
+            return None
+        value = self.values[key]
+        if not isinstance(value, str) or not value.strip():
+            raise self.error(key, f"{key} must be a name in quotes, not {value!r}")
+        if allowed is not None and value not in allowed:
+            near = difflib.get_close_matches(value, list(allowed), n=1)
+            hint = f"; did you mean {near[0]!r}?" if near else f" (known: {', '.join(allowed)})"
+            raise self.error(key, f"unknown {noun} {value!r}{hint}")
+        return value
+
     def number(self, key: str, bounds: Bounds) -> float | None:
         """The number under `key`, checked against `bounds`; None when absent."""
         if key not in self.values:

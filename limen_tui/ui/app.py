@@ -6,11 +6,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
 from textual import on
 from textual.binding import Binding, BindingType
+from textual.filter import LineFilter
 from textual.worker import Worker, WorkerState
 
 from limen_tui.config.settings import Settings
@@ -35,6 +36,7 @@ from limen_tui.hosts.monitor import (
 from limen_tui.logs.buffer import LogLine
 from limen_tui.logs.own_log import OwnLog
 from limen_tui.store.cache import Cache
+from limen_tui.ui import saved_layout, themes
 from limen_tui.ui.action_flow import ACTION_GROUP
 from limen_tui.ui.key_hold import HoldKeysUntilFocused
 from limen_tui.ui.messages import FleetUpdated, OwnLogLine
@@ -106,6 +108,12 @@ class LimenApp(HoldKeysUntilFocused[Failures]):
         self.own_log = own_log
         self.cache = cache
         self._main: MainScreen | None = None
+        self._contrast = themes.Contrast()
+        for theme in themes.LIMEN_THEMES.values():
+            self.register_theme(theme)
+        self.theme = themes.starting_theme(
+            settings.theme, saved_layout.load().theme, no_color=self.no_color
+        )
         self.handle_signals = False
         """SIGTERM and SIGHUP end the console cleanly, the terminal restored (the command
         line sets it; tests running the app in their own loop do not)."""
@@ -129,6 +137,12 @@ class LimenApp(HoldKeysUntilFocused[Failures]):
 
     def get_default_screen(self) -> MainScreen:
         return self.main
+
+    def get_line_filters(self) -> Sequence[LineFilter]:
+        """Textual's filters (NO_COLOR's grey among them), and in the monochrome theme every
+        colour a widget names turned into black or white (themes.Contrast)."""
+        filters = super().get_line_filters()
+        return [*filters, self._contrast] if self.theme == themes.MONO else filters
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         return not (action == "quit" and getattr(self.screen, "TAKES_EVERY_KEY", False))

@@ -42,7 +42,7 @@ VIEW_COMMANDS: dict[str, str] = {
     "sort": "sort by a column: :sort cpu desc",
     "filter": "filter the table: :filter state:running web",
     "columns": "the table's columns at this width",
-    "theme": "change the colours: :theme nord",
+    "theme": "change the colours, remembered: :theme limen-mono (no colour)",
     "layout": "logs below or beside, details on or off: :layout beside",
     "evacuate": "move every running VM off a host, after its plan and a question: :evacuate HOST",
     "help": "every key and command",

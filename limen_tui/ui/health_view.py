@@ -20,6 +20,8 @@ VERDICT_STYLE = {
     Verdict.CRIT: "bold red",
     Verdict.UNKNOWN: "dim",
 }
+VERDICT_MARK = {Verdict.OK: "", Verdict.WARN: "!", Verdict.CRIT: "!!", Verdict.UNKNOWN: ""}
+"""A figure past its threshold says so in text too, for NO_COLOR and the monochrome theme."""
 
 
 def pct(value: float | None) -> str:
@@ -37,10 +39,14 @@ def summary(update: HealthUpdated) -> Text:
         ("disk", worst_disk, v.disk),
     ):
         line.append(f" {label} ")
-        line.append(pct(value), style=VERDICT_STYLE[verdict])
+        line.append(pct(value) + VERDICT_MARK[verdict], style=VERDICT_STYLE[verdict])
     if update.alert is not None:
         line.append(f"  ALERT {update.alert.summary}", style="bold white on red")
     return line
+
+
+def _word(verdict: Verdict) -> str:
+    return f" {verdict.value}" if verdict in (Verdict.WARN, Verdict.CRIT) else ""
 
 
 def bar(value: float | None, width: int = 20) -> str:
@@ -67,7 +73,7 @@ def gauges(update: HealthUpdated, history: Iterable[HealthSample]) -> Table:
         grid.add_row(
             label,
             Text(bar(value), style=VERDICT_STYLE[verdict]),
-            Text(f"{pct(value)} {extra}".rstrip()),
+            Text(f"{pct(value)}{_word(verdict)} {extra}".rstrip()),
         )
 
     gauge("CPU", s.cpu_pct, v.cpu)

@@ -1,4 +1,6 @@
-"""The operator's layout choices, kept between runs in the XDG state dir. Small JSON, no Textual."""
+"""The operator's layout and theme choices, kept between runs in the XDG state dir.
+
+Small JSON, no Textual."""
 
 from __future__ import annotations
 
@@ -16,6 +18,8 @@ class UiState:
     """Where the log panes sit in a wide terminal: "below" the table or "beside" it."""
     log_tab: str = "events"
     details: bool = True
+    theme: str = ""
+    """The last `:theme` chosen ("" none); the app checks that it still exists."""
 
 
 def state_path() -> Path:

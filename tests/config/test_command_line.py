@@ -63,3 +63,14 @@ def test_the_commands_refuse_a_bad_config_file(
     assert main([*command, "--config", str(path)]) == 2
     prog = " ".join(["limen-tui", *command])
     assert capsys.readouterr().err.startswith(f"{prog}: {path}, {sentence}")
+
+
+def test_the_console_refuses_an_unknown_theme_naming_the_nearest(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text('[console]\ntheme = "limen-mnoo"\n')
+    assert main(["--config", str(path)]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"limen-tui: {path}, line 2: unknown theme 'limen-mnoo'; did you mean 'limen-mono'?"
+    )

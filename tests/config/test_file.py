@@ -203,3 +203,46 @@ def test_a_toml_syntax_error_names_the_line(tmp_path: Path) -> None:
     assert refusal(tmp_path, '[console]\nreadonly = true\nrefresh_interval = "2\n') == (
         "config.toml, line 3: not valid TOML: Illegal character '\\n' (column 22)"
     )
+
+
+THEMES = ("textual-dark", "nord", "limen-mono", "limen-light")
+
+
+def test_the_theme_is_read_and_checked_against_the_themes_handed_in(tmp_path: Path) -> None:
+    path = write(tmp_path, '[console]\ntheme = "limen-mono"\n')
+    assert load(path, required=True, themes=THEMES).settings.theme == "limen-mono"
+    assert load(write(tmp_path, "[console]\n"), required=True).settings.theme is None
+
+
+@pytest.mark.parametrize(
+    "text, sentence",
+    [
+        (
+            '[console]\nrefresh_interval = 2\ntheme = "limen-mnoo"\n',
+            "config.toml, line 3: unknown theme 'limen-mnoo'; did you mean 'limen-mono'?",
+        ),
+        (
+            '[console]\ntheme = "zzz"\n',
+            "config.toml, line 2: unknown theme 'zzz' "
+            "(known: textual-dark, nord, limen-mono, limen-light)",
+        ),
+        ("[console]\ntheme = 3\n", "config.toml, line 2: theme must be a name in quotes, not 3"),
+        ('[console]\ntheme = ""\n', "config.toml, line 2: theme must be a name in quotes, not ''"),
+        (
+            '[console]\ntheeme = "nord"\n',
+            "config.toml, line 2: unknown key 'theeme' in [console]; did you mean 'theme'?",
+        ),
+    ],
+)
+def test_a_wrong_theme_is_refused_with_the_nearest_name(
+    tmp_path: Path, text: str, sentence: str
+) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as caught:
+        load(path, required=True, themes=THEMES)
+    assert str(caught.value).replace(str(path), "config.toml") == sentence
+
+
+def test_without_the_themes_any_name_passes_the_shape_check(tmp_path: Path) -> None:
+    path = write(tmp_path, '[console]\ntheme = "anything"\n')
+    assert load(path, required=True).settings.theme == "anything"

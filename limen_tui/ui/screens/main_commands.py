@@ -11,8 +11,10 @@ from dataclasses import replace
 
 from textual.widgets import Input
 
+from limen_tui.config.settings import Settings
 from limen_tui.fleet.noisy import Metric
 from limen_tui.ui import text as fmt
+from limen_tui.ui import themes
 from limen_tui.ui.command_line import Command, Completion, complete, parse, select_rows
 from limen_tui.ui.screens.main_keys import MainKeys
 from limen_tui.ui.screens.noisy import WORDS, NoisyScreen
@@ -21,6 +23,7 @@ from limen_tui.ui.widgets.command_bar import CommandBar
 
 class MainCommands(MainKeys):
     command_bar: CommandBar
+    settings: Settings
 
     def action_command_line(self) -> None:
         bar = self.command_bar
@@ -181,15 +184,21 @@ class MainCommands(MainKeys):
             self.app.exit()
 
     def _theme(self, name: str) -> None:
-        themes = list(self.app.available_themes)
-        if name not in themes:
-            close = difflib.get_close_matches(name, themes, n=1)
+        known = list(self.app.available_themes)
+        if name not in known:
+            close = difflib.get_close_matches(name, known, n=1)
             self._say(
                 f"unknown theme {name}" + (f"; did you mean {close[0]}?" if close else ""),
                 warn=True,
             )
             return
         self.app.theme = name
+        if self.layout_state.theme != name:
+            self._remember(replace(self.layout_state, theme=name))
+        if self.app.no_color and name != themes.MONO:
+            self._say(f"theme {name}, in greys: NO_COLOR is set")
+        elif self.settings.theme and self.settings.theme != name:
+            self._say(f"theme {name}; the config file starts the console in {self.settings.theme}")
 
     def _layout(self, what: str) -> None:
         state = self.layout_state

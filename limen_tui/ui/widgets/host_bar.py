@@ -17,11 +17,19 @@ LINK_STYLE = {
     LinkState.STALE: "bold yellow",
     LinkState.DOWN: "bold red",
 }
+LINK_MARK = {
+    LinkState.LIVE: "●",
+    LinkState.CONNECTING: "◌",
+    LinkState.STALE: "◐",
+    LinkState.DOWN: "✖",
+}
+"""Each link state's own symbol: where only the mark is shown (many hosts), it says the state
+without colour (NO_COLOR, the monochrome theme)."""
 
 
 def host_line(s: HostStatus, now: float | None = None, health: Text | None = None) -> Text:
     line = Text(no_wrap=True, overflow="ellipsis", end="")
-    line.append("● ", style=LINK_STYLE[s.state])
+    line.append(f"{LINK_MARK[s.state]} ", style=LINK_STYLE[s.state])
     line.append_text(fmt.literal(s.key, "bold"))
     if s.demo:
         line.append(" (test driver)", style="dim")
@@ -74,7 +82,9 @@ def summary_lines(statuses: list[HostStatus]) -> Text:
     vms = sum(s.domains for s in statuses if s.state == LinkState.LIVE)
     first = Text(no_wrap=True, overflow="ellipsis", end="")
     first.append(f"{len(statuses)} hosts: ", style="bold")
-    parts = [(f"{n} {state.value}", LINK_STYLE[state]) for state, n in counts.items()]
+    parts = [
+        (f"{LINK_MARK[state]} {n} {state.value}", LINK_STYLE[state]) for state, n in counts.items()
+    ]
     for i, (words, style) in enumerate(parts):
         if i:
             first.append(", ")
@@ -84,7 +94,7 @@ def summary_lines(statuses: list[HostStatus]) -> Text:
     for i, s in enumerate(statuses):
         if i:
             second.append("  ")
-        second.append("● ", style=LINK_STYLE[s.state])
+        second.append(f"{LINK_MARK[s.state]} ", style=LINK_STYLE[s.state])
         second.append_text(fmt.literal(s.key))
     return Text("\n", end="").join([first, second])
 
