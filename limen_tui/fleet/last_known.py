@@ -28,7 +28,8 @@ def rows_from_json(data: object) -> list[DomainRow]:
         if not isinstance(item, dict) or set(item) != _ROW_FIELDS:
             continue
         try:
-            out.append(DomainRow(**{**item, "state": PowerState[item["state"]]}))
+            state, tags = PowerState[item["state"]], tuple(item["tags"])
+            out.append(DomainRow(**{**item, "state": state, "tags": tags}))
         except (KeyError, TypeError):
             continue
     return out

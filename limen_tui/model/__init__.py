@@ -102,6 +102,10 @@ class DomainRow:
     """Write requests per second, all disks of the VM together."""
     made_up: bool = False
     """The figures are the demo's own, not a hypervisor's (demo mode only)."""
+    tags: tuple[str, ...] = ()
+    """The operator's tags, kept in the domain's metadata under limen-tui's namespace."""
+    os: str | None = None
+    """The guest's OS when known (libosinfo's id in the domain metadata, or the agent)."""
 
     @property
     def key(self) -> tuple[str, str]:

@@ -25,7 +25,16 @@ from textual.strip import Strip
 
 from limen_tui.model import DomainRow
 from limen_tui.ui import text as fmt
-from limen_tui.ui.columns import ALL_COLUMNS, NAME, NAME_MIN, STATE, Column, columns_for
+from limen_tui.ui.columns import (
+    ALL_COLUMNS,
+    NAME,
+    NAME_MIN,
+    STATE,
+    Column,
+    chosen_columns,
+    columns_for,
+)
+from limen_tui.ui.saved_layout import width_class
 from limen_tui.ui.table_model import Key, Repaint, TableModel
 
 NAME_MAX = 40
@@ -112,6 +121,9 @@ class VmTable(ScrollView, can_focus=True):
         self.cursor_row = 0
         self._cursor_key: Key | None = None
         self._columns: list[Column] = []
+        self.chosen: dict[str, list[str]] = {}
+        """The operator's columns by width class (saved_layout.width_class); a class not here
+        gets the columns that fit."""
         self._widths: list[int] = []
         self._starts: list[int] = []
         """Where each column's cell starts on a line (its padding included)."""
@@ -205,9 +217,24 @@ class VmTable(ScrollView, can_focus=True):
             self._shown_keys = keys
             self.post_message(self.Shown(self, keys))
 
+    def choose_columns(self, chosen: dict[str, list[str]]) -> None:
+        """The operator's columns by width class; repaints when this width's choice changed."""
+        self.chosen = {k: list(v) for k, v in chosen.items()}
+        self.set_layout(self.size.width, self.many_hosts)
+        self._report_shown()
+
+    def _columns_for(self, width: int, many_hosts: bool) -> list[Column]:
+        keys = self.chosen.get(width_class(self.app.size.width))
+        if keys:
+            cols, problem = chosen_columns(",".join(keys))
+            if not problem:
+                return cols
+        return columns_for(width, many_hosts=many_hosts)
+
     def set_layout(self, width: int, many_hosts: bool) -> None:
-        """Choose columns for the terminal width; repaints only when the columns change."""
-        cols = columns_for(width, many_hosts=many_hosts)
+        """Choose columns for the terminal width (the operator's choice for its width class,
+        else those that fit); repaints only when the columns change."""
+        cols = self._columns_for(width, many_hosts)
         fixed = sum((c.width or 0) + 2 * PAD for c in cols if c.width)
         name_width = max(NAME_MIN, min(NAME_MAX, width - fixed - 5))
         widths = [name_width if c is NAME else (c.width or 0) for c in cols]
@@ -296,13 +323,13 @@ class VmTable(ScrollView, can_focus=True):
     def _header(self, width: int) -> Strip:
         style = self.get_component_rich_style("vm-table--header")
         labels = []
-        for col, width in zip(self._columns, self._widths, strict=True):
+        for col, cells in zip(self._columns, self._widths, strict=True):
             label = col.label
             if col.key == self.model.sort_column.key:
                 arrow = "▼" if self.model.sort_reverse else "▲"
                 # The arrow always shows: a narrow column gives up its label's end for it.
                 label = (
-                    f"{label} {arrow}" if len(label) + 2 <= width else label[: width - 1] + arrow
+                    f"{label} {arrow}" if len(label) + 2 <= cells else label[: cells - 1] + arrow
                 )
             labels.append(Text(label))
         return Strip(self._line(labels, style)).adjust_cell_length(width, style)
