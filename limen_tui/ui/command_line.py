@@ -20,6 +20,7 @@ from limen_tui.fleet.registry import ACTIONS, RESOURCE_ACTIONS, VM_MENU
 from limen_tui.model import DomainRow
 from limen_tui.ui.columns import matches
 from limen_tui.ui.keys import key_label
+from limen_tui.ui.table_groups import GROUP_BY
 
 RESOURCES: dict[str, str] = {
     "vm": "the VM table",
@@ -43,6 +44,7 @@ VIEW_COMMANDS: dict[str, str] = {
     "filter": "filter the table: :filter state:running web",
     "columns": "choose the table's columns: :columns (a picker) or :columns name,state,cpu",
     "export": "write the table as shown to a file: :export csv|json PATH",
+    "group": "group the rows under headers with totals: :group tag|host|state|os|off (- folds)",
     "theme": "change the colours: :theme nord",
     "layout": "logs below or beside, details on or off: :layout beside",
     "help": "every key and command",
@@ -80,6 +82,7 @@ COMMAND_ACTIONS: tuple[str, ...] = tuple(VM_MENU)
 LAYOUTS = ("below", "beside", "details", "nodetails")
 SORT_ORDERS = ("asc", "desc")
 EXPORT_FORMATS = ("csv", "json")
+GROUPINGS = (*GROUP_BY, "off")
 FILTER_WORDS = ("state:running", "state:paused", "state:shutoff", "state:crashed")
 
 Kind = Literal["resource", "action", "view", "empty", "unknown"]
@@ -124,6 +127,8 @@ def _view_problem(name: str, args: tuple[str, ...]) -> str:
         return f"layout is one of: {', '.join(LAYOUTS)}"
     if name == "export" and (len(args) != 2 or args[0].lower() not in EXPORT_FORMATS):
         return "export needs a format and a file: :export csv ~/vms.csv (or json)"
+    if name == "group" and (len(args) != 1 or args[0].lower() not in GROUPINGS):
+        return f"group by one of: {', '.join(GROUPINGS)}"
     if name == "theme" and len(args) != 1:
         return "theme needs a name: :theme nord (Tab lists them)"
     return ""
@@ -186,6 +191,8 @@ def complete(
             pool = list(columns) if len(typed) == 1 else list(SORT_ORDERS)
         elif first == "layout":
             pool = list(LAYOUTS)
+        elif first == "group":
+            pool = list(GROUPINGS)
         elif first == "export" and len(typed) == 1:
             pool = list(EXPORT_FORMATS)
         elif first == "columns" and len(typed) == 1:

@@ -126,6 +126,9 @@ class MainCommands(MainKeys):
             self._show_selected()
         elif name == "columns":
             self._columns(" ".join(args))
+        elif name == "group":
+            by = args[0].lower()
+            self.table.group(None if by == "off" else by)
         elif name == "export":
             kind: Format = "json" if args[0].lower() == "json" else "csv"
             self._export(kind, " ".join(args[1:]))
