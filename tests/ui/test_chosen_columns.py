@@ -107,3 +107,31 @@ async def test_the_picker_shows_hides_and_moves_columns_with_keys() -> None:
         await wait_for(lambda: _keys(table) == before)
     assert "narrow" not in saved_layout.load().columns
     assert os.environ["XDG_STATE_HOME"]  # the test's own state dir, not the operator's
+
+
+async def test_t_sets_tags_on_the_marked_vms_after_a_question_and_the_filter_finds_them() -> None:
+    from limen_tui.ui.screens.ask import AskScreen
+    from limen_tui.ui.screens.confirm import ConfirmScreen
+
+    app = demo_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        table = await _ready(app)
+        await burst(pilot, "colon", *"filter web-0", "enter")
+        await wait_for(lambda: 1 < table.row_count < 48)
+        names = sorted(table.shown_names())
+        await burst(pilot, "asterisk", "T")
+        await wait_for(lambda: isinstance(app.screen, AskScreen))
+        await pilot.pause()
+        await pilot.press("ctrl+u", *"+blue", "enter")
+        await wait_for(lambda: isinstance(app.screen, ConfirmScreen))
+        screen = app.screen
+        assert isinstance(screen, ConfirmScreen)
+        assert f"{len(names)} VMs" in screen.question.plain and "+blue" in screen.question.plain
+        await burst(pilot, "y")
+
+        def tagged() -> list[str]:
+            return sorted(r.name for r in table.rows_by_key.values() if "blue" in r.tags)
+
+        await wait_for(lambda: tagged() == names, 20)
+        await burst(pilot, "U", "colon", *"filter tag:blue", "enter")
+        await wait_for(lambda: sorted(table.shown_names()) == names)
