@@ -259,11 +259,42 @@ def assign_states(domains: list[Domain], seed: int) -> None:
         saved.managed_save = True
 
 
+_DEMO_TAGS: Final[dict[str, tuple[str, ...]]] = {
+    "web": ("web", "prod"),
+    "app": ("app", "prod"),
+    "lb": ("web", "edge"),
+    "db": ("db", "prod"),
+    "db-replica": ("db",),
+    "cache": ("app",),
+    "k8s-cp": ("k8s", "prod"),
+    "k8s-worker": ("k8s",),
+    "ci-runner": ("ci",),
+    "build": ("ci",),
+}
+"""Tags of the demo's VMs by name prefix (the rest: infra), as an operator might set them."""
+
+
+def _metadata(dom: Domain) -> list[str]:
+    """Tags in limen-tui's namespace and libosinfo's OS, as virt/tags.py reads them."""
+    prefix = dom.name.rsplit("-", 1)[0]
+    tags = "".join(f"<tag>{t}</tag>" for t in _DEMO_TAGS.get(prefix, ("infra",)))
+    os_id = "http://microsoft.com/win/2k22" if dom.role.windows else "http://debian.org/debian/12"
+    return [
+        "    <metadata>",
+        f"      <limen:tags xmlns:limen='https://limen-tui.example/tags'>{tags}</limen:tags>",
+        "      <libosinfo:libosinfo xmlns:libosinfo='http://libosinfo.org/xmlns/libvirt/domain/1.0'>",
+        f"        <libosinfo:os id='{os_id}'/>",
+        "      </libosinfo:libosinfo>",
+        "    </metadata>",
+    ]
+
+
 def domain_xml(dom: Domain) -> list[str]:
     lines = [
         f"  <domain type='kvm' xmlns:test={attr(TEST_NS)}>",
         f"    <name>{escape(dom.name)}</name>",
         f"    <uuid>{dom.uuid}</uuid>",
+        *_metadata(dom),
         f"    <memory unit='KiB'>{dom.mem_mib * KIB_PER_MIB}</memory>",
         f"    <currentMemory unit='KiB'>{dom.current_mib * KIB_PER_MIB}</currentMemory>",
         f"    <vcpu placement='static'>{dom.vcpus}</vcpu>",

@@ -318,6 +318,8 @@ class Host(HostResources):
         self.store.invalidate(
             event.uuid, invalidated_by_event(event.kind, event.event, event.reason)
         )
+        if event.kind == "metadata" and self.link.collector is not None:
+            self.link.collector.relabel(event.uuid)  # tags (our namespace) or the OS
         outcome = self.book.apply_event(event, time.monotonic())
         if self.store.saved_once:  # the first write waits for a tick: the whole fleet
             self.store.save_fleet(

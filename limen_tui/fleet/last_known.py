@@ -19,6 +19,7 @@ MARKER = ""
 """The item of the host's marker entry (a VM's uuid is never empty)."""
 _ROW_FIELDS = tuple(f.name for f in fields(DomainRow))
 _STATE = _ROW_FIELDS.index("state")
+_TAGS = _ROW_FIELDS.index("tags")
 _FACT_FIELDS = {f.name for f in fields(HostFacts)}
 
 
@@ -36,6 +37,7 @@ def row_from_json(values: object) -> DomainRow | None:
         return None
     try:
         values[_STATE] = PowerState[values[_STATE]]
+        values[_TAGS] = tuple(values[_TAGS])  # JSON has lists; a row's tags are a tuple
         return DomainRow(*values)
     except (KeyError, TypeError):
         return None

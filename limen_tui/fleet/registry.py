@@ -32,6 +32,7 @@ from limen_tui.model.device_params import (
     EditXml,
     SetBootOrder,
 )
+from limen_tui.model.tags import SetTags
 
 ActionId = Literal[
     "start",
@@ -58,6 +59,7 @@ ActionId = Literal[
     "change_media",
     "set_boot_order",
     "edit_xml",
+    "set_tags",
 ]
 
 Needs = Literal["running", "shut off", "any"]
@@ -238,6 +240,8 @@ ACTIONS: Mapping[str, ActionSpec] = _spec(
         )
         for id, label, params, destructive in _CHANGES
     ),
+    # Tags: a change in our own metadata namespace, confirmed by libvirt's metadata event.
+    ActionSpec("set_tags", "Tags", "T", params=SetTags, confirms_change=True),
 )
 
 BUSY_WORDS: Mapping[str, str] = {a.id: a.busy for a in ACTIONS.values() if a.busy}

@@ -107,6 +107,10 @@ class DomainRow:
     neighbour table), asked for rows on screen only: None not asked yet, "" none known."""
     address_source: str | None = None
     """Where `address` came from: "lease" or "arp"."""
+    tags: tuple[str, ...] = ()
+    """The operator's tags, kept in the domain's metadata under limen-tui's namespace."""
+    os: str | None = None
+    """The guest's OS when known (libosinfo's id in the domain metadata, or the agent)."""
 
     @property
     def key(self) -> tuple[str, str]:

@@ -18,6 +18,7 @@ from limen_tui.model.device_params import (
     EditXml,
     SetBootOrder,
 )
+from limen_tui.model.tags import SetTags
 from limen_tui.model.vm_spec import VmSpec
 
 
@@ -211,6 +212,7 @@ ActionParams = (
     | ChangeMedia
     | SetBootOrder
     | EditXml
+    | SetTags
 )
 
 

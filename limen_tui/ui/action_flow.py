@@ -27,6 +27,7 @@ from limen_tui.model.action_params import (
     SetMemory,
     SetVcpus,
 )
+from limen_tui.model.tags import SetTags, parse_tags
 from limen_tui.model.vm_spec import VmSpec
 from limen_tui.ui import text as fmt
 from limen_tui.ui.keys import menu_entries
@@ -99,6 +100,8 @@ class ActionFlow:
             self.confirmed(action, targets, Autostart(enable), detail=detail)
         elif spec.params in (SetVcpus, SetMemory, Rename):
             self._ask_value(action, targets)
+        elif spec.params is SetTags:
+            self._ask_tags(targets)
         else:
             self.confirmed(action, targets)
 
@@ -166,6 +169,22 @@ class ActionFlow:
             self.confirmed(action, targets, params, detail=value)
 
         self.screen.app.push_screen(ask, answered)
+
+    def _ask_tags(self, targets: list[DomainRow]) -> None:
+        """`web db` sets the tags, `+web -old` edits each VM's own, `-` clears them."""
+        question = Text("Tags for ", end="").append_text(who(targets))
+        question.append("\nweb db: these tags · +web -old: add, remove · -: none")
+        now = " ".join(targets[0].tags) if len(targets) == 1 else "+"
+
+        def check(value: str) -> str | None:
+            return parse_tags(value)[1] or None
+
+        def answered(value: str | None) -> None:
+            edit = None if value is None else parse_tags(value)[0]
+            if edit is not None:
+                self.confirmed("set_tags", targets, edit, detail=edit.words)
+
+        self.screen.app.push_screen(AskScreen(question, now, check), answered)
 
     def run(
         self, action: str, targets: list[DomainRow], params: ActionParams | None = None

@@ -23,6 +23,10 @@ STATE_STYLE = {
 }
 
 
+Field = tuple[str, Callable[[DomainRow], Any]]
+"""(name, value in base units) of one exported field: bytes, bytes/s, percent as a number."""
+
+
 @dataclass(frozen=True, slots=True)
 class Column:
     key: str
@@ -32,6 +36,8 @@ class Column:
     cell: Callable[[DomainRow], str | Text]
     sort: Callable[[DomainRow], Any]
     right: bool = False
+    fields: tuple[Field, ...] = ()
+    """What `:export` writes for this column (a pair column writes two fields)."""
 
 
 def _num(v: float | int | None) -> tuple[int, float]:
@@ -43,14 +49,40 @@ def _sum(a: float | None, b: float | None) -> float | None:
     return None if a is None and b is None else (a or 0.0) + (b or 0.0)
 
 
-NAME = Column("name", "Name", None, lambda r: r.name, lambda r: r.name.casefold())
-HOST = Column("host", "Host", 14, lambda r: r.host, lambda r: r.host)
+def _bytes(kib: int | None) -> int | None:
+    return None if kib is None else kib * 1024
+
+
+def _rate(key: str, label: str, get: Callable[[DomainRow], float | None], field: str) -> Column:
+    return Column(
+        key,
+        label,
+        8,
+        lambda r: fmt.rate(get(r), active=r.state.is_active),
+        lambda r: _num(get(r)),
+        right=True,
+        fields=((field, get),),
+    )
+
+
+NAME = Column(
+    "name",
+    "Name",
+    None,
+    lambda r: r.name,
+    lambda r: r.name.casefold(),
+    fields=(("name", lambda r: r.name),),
+)
+HOST = Column(
+    "host", "Host", 14, lambda r: r.host, lambda r: r.host, fields=(("host", lambda r: r.host),)
+)
 STATE = Column(
     "state",
     "State",
     13,  # "shutting down" while a shutdown is in flight
     lambda r: Text(r.state.value, style=STATE_STYLE.get(r.state, "")),
     lambda r: r.state.value,
+    fields=(("state", lambda r: r.state.value),),
 )
 VCPUS = Column(
     "vcpus",
@@ -59,6 +91,7 @@ VCPUS = Column(
     lambda r: fmt.NA if r.vcpus is None else str(r.vcpus),
     lambda r: _num(r.vcpus),
     right=True,
+    fields=(("vcpus", lambda r: r.vcpus),),
 )
 CPU = Column(
     "cpu",
@@ -67,6 +100,7 @@ CPU = Column(
     lambda r: fmt.percent(r.cpu_pct, active=r.state.is_active),
     lambda r: _num(r.cpu_pct),
     right=True,
+    fields=(("cpu_pct", lambda r: r.cpu_pct),),
 )
 HOST_CPU = Column(
     "host_cpu",
@@ -75,6 +109,7 @@ HOST_CPU = Column(
     lambda r: fmt.percent(r.cpu_host_pct, active=r.state.is_active),
     lambda r: _num(r.cpu_host_pct),
     right=True,
+    fields=(("host_cpu_pct", lambda r: r.cpu_host_pct),),
 )
 MEM = Column(
     "mem",
@@ -83,6 +118,7 @@ MEM = Column(
     lambda r: fmt.kib(r.mem_current_kib or r.mem_max_kib),
     lambda r: _num(r.mem_current_kib or r.mem_max_kib),
     right=True,
+    fields=(("mem_bytes", lambda r: _bytes(r.mem_current_kib or r.mem_max_kib)),),
 )
 USED = Column(
     "used",
@@ -91,6 +127,7 @@ USED = Column(
     lambda r: fmt.kib(r.mem_used_kib, active=r.state.is_active),
     lambda r: _num(r.mem_used_kib),
     right=True,
+    fields=(("mem_used_bytes", lambda r: _bytes(r.mem_used_kib)),),
 )
 DISK = Column(
     "disk",
@@ -99,6 +136,7 @@ DISK = Column(
     lambda r: fmt.pair(r.disk_rd_bps, r.disk_wr_bps, active=r.state.is_active),
     lambda r: _num(_sum(r.disk_rd_bps, r.disk_wr_bps)),
     right=True,
+    fields=(("disk_rd_bps", lambda r: r.disk_rd_bps), ("disk_wr_bps", lambda r: r.disk_wr_bps)),
 )
 NET = Column(
     "net",
@@ -107,6 +145,7 @@ NET = Column(
     lambda r: fmt.pair(r.net_rx_bps, r.net_tx_bps, active=r.state.is_active),
     lambda r: _num(_sum(r.net_rx_bps, r.net_tx_bps)),
     right=True,
+    fields=(("net_rx_bps", lambda r: r.net_rx_bps), ("net_tx_bps", lambda r: r.net_tx_bps)),
 )
 
 
@@ -137,13 +176,54 @@ AUTO = Column(
     4,
     lambda r: fmt.NA if r.autostart is None else ("yes" if r.autostart else "no"),
     lambda r: _num(None if r.autostart is None else int(r.autostart)),
+    fields=(("autostart", lambda r: r.autostart),),
+)
+DISK_RD = _rate("disk_rd", "Disk rd", lambda r: r.disk_rd_bps, "disk_rd_bps")
+DISK_WR = _rate("disk_wr", "Disk wr", lambda r: r.disk_wr_bps, "disk_wr_bps")
+NET_RX = _rate("net_rx", "Net rx", lambda r: r.net_rx_bps, "net_rx_bps")
+NET_TX = _rate("net_tx", "Net tx", lambda r: r.net_tx_bps, "net_tx_bps")
+TAGS = Column(
+    "tags",
+    "Tags",
+    16,
+    lambda r: " ".join(r.tags),
+    lambda r: (not r.tags, [t.casefold() for t in r.tags]),
+    fields=(("tags", lambda r: list(r.tags)),),
+)
+OS = Column(
+    "os",
+    "OS",
+    12,
+    lambda r: fmt.NA if r.os is None else r.os,
+    lambda r: (r.os is None, (r.os or "").casefold()),
+    fields=(("os", lambda r: r.os),),
 )
 
 
 ALL_COLUMNS: dict[str, Column] = {
-    c.key: c for c in (NAME, HOST, STATE, VCPUS, CPU, HOST_CPU, MEM, USED, DISK, NET, IP, AUTO)
+    c.key: c
+    for c in (
+        NAME,
+        HOST,
+        STATE,
+        VCPUS,
+        CPU,
+        HOST_CPU,
+        MEM,
+        USED,
+        DISK,
+        NET,
+        IP,
+        AUTO,
+        DISK_RD,
+        DISK_WR,
+        NET_RX,
+        NET_TX,
+        TAGS,
+        OS,
+    )
 }
-"""Every column by key, in the order the table shows them."""
+"""Every column by key: the width's own choice first, then those the operator may add."""
 
 
 NAME_MIN = 12
@@ -183,10 +263,21 @@ def fits(cols: list[Column], width: int) -> bool:
     return sum((c.width or NAME_MIN) + 2 for c in cols) + 3 <= width
 
 
+def chosen_columns(text: str) -> tuple[list[Column], str]:
+    """`name,host,state,cpu` as columns, the name first whether typed or not; or why not."""
+    keys = [k for k in text.replace(" ", ",").lower().split(",") if k]
+    unknown = [k for k in keys if k not in ALL_COLUMNS]
+    if unknown:
+        return [], f"no column {', '.join(unknown)}; the columns: {', '.join(ALL_COLUMNS)}"
+    cols = [NAME] + [ALL_COLUMNS[k] for k in dict.fromkeys(keys) if k != "name"]
+    return cols, ""
+
+
 def matches(row: DomainRow, query: str) -> bool:
     """Filter: every word must match the name (substring) or the state (by its name).
 
-    `state:X` matches the state only; `host:X` the host only. Case does not matter.
+    `state:X` matches the state only; `host:X` the host only; `tag:X` a tag (whole, or its
+    start when X ends with `*`). Case does not matter.
     """
     name = row.name.casefold()
     state = row.state.value
@@ -198,9 +289,18 @@ def matches(row: DomainRow, query: str) -> bool:
         elif word.startswith("host:"):
             if word[5:] not in row.host.casefold():
                 return False
+        elif word.startswith("tag:"):
+            if not _has_tag(row.tags, word[4:]):
+                return False
         elif word not in name and not _state_is(state, word):
             return False
     return True
+
+
+def _has_tag(tags: tuple[str, ...], want: str) -> bool:
+    if want.endswith("*"):
+        return any(t.casefold().startswith(want[:-1]) for t in tags)
+    return any(t.casefold() == want for t in tags)
 
 
 def _state_is(state: str, word: str) -> bool:

@@ -3,8 +3,9 @@
 k9s and virsh habits: `:vm`, `:host`, `:ops` open a view; `:start web-*`, `:shutdown
 state:running host:hv2` run an action on the VMs a pattern names (no pattern: the marked VMs,
 else the selected one), asked about first by the same rule as the keys; `:sort cpu desc`,
-`:filter ...`, `:columns`, `:theme NAME`, `:layout beside`, `:help`, `:quit`. A word the
-console does not know gets "unknown command X; did you mean Y".
+`:filter ...`, `:columns [name,host,...]`, `:export csv|json PATH`, `:theme NAME`,
+`:layout beside`, `:help`, `:quit`. A word the console does not know gets "unknown command
+X; did you mean Y".
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from limen_tui.fleet.registry import ACTIONS, RESOURCE_ACTIONS, VM_MENU
 from limen_tui.model import DomainRow
 from limen_tui.ui.columns import matches
 from limen_tui.ui.keys import key_label
+from limen_tui.ui.table_groups import GROUP_BY
 
 RESOURCES: dict[str, str] = {
     "vm": "the VM table",
@@ -41,7 +43,9 @@ RESOURCES: dict[str, str] = {
 VIEW_COMMANDS: dict[str, str] = {
     "sort": "sort by a column: :sort cpu desc",
     "filter": "filter the table: :filter state:running web",
-    "columns": "the table's columns at this width",
+    "columns": "choose the table's columns: :columns (a picker) or :columns name,state,cpu",
+    "export": "write the table as shown to a file: :export csv|json PATH",
+    "group": "group the rows under headers with totals: :group tag|host|state|os|off (- folds)",
     "theme": "change the colours, remembered: :theme limen-mono (no colour)",
     "layout": "logs below or beside, details on or off: :layout beside",
     "evacuate": "move every running VM off a host, after its plan and a question: :evacuate HOST",
@@ -79,6 +83,8 @@ COMMAND_ACTIONS: tuple[str, ...] = tuple(VM_MENU)
 
 LAYOUTS = ("below", "beside", "details", "nodetails")
 SORT_ORDERS = ("asc", "desc")
+EXPORT_FORMATS = ("csv", "json")
+GROUPINGS = (*GROUP_BY, "off")
 FILTER_WORDS = ("state:running", "state:paused", "state:shutoff", "state:crashed")
 
 Kind = Literal["resource", "action", "view", "empty", "unknown"]
@@ -121,6 +127,10 @@ def _view_problem(name: str, args: tuple[str, ...]) -> str:
         return "sort needs a column, then asc or desc: :sort cpu desc"
     if name == "layout" and (len(args) != 1 or args[0].lower() not in LAYOUTS):
         return f"layout is one of: {', '.join(LAYOUTS)}"
+    if name == "export" and (len(args) != 2 or args[0].lower() not in EXPORT_FORMATS):
+        return "export needs a format and a file: :export csv ~/vms.csv (or json)"
+    if name == "group" and (len(args) != 1 or args[0].lower() not in GROUPINGS):
+        return f"group by one of: {', '.join(GROUPINGS)}"
     if name == "theme" and len(args) != 1:
         return "theme needs a name: :theme nord (Tab lists them)"
     if name == "evacuate" and len(args) != 1:
@@ -172,6 +182,7 @@ def complete(
     hosts: Iterable[str] = (),
     columns: Iterable[str] = (),
     themes: Iterable[str] = (),
+    all_columns: Iterable[str] = (),
 ) -> Completion:
     """What Tab does to `text`: the last word completed among what fits where it stands."""
     head, _, last = text.rpartition(" ")
@@ -184,6 +195,12 @@ def complete(
             pool = list(columns) if len(typed) == 1 else list(SORT_ORDERS)
         elif first == "layout":
             pool = list(LAYOUTS)
+        elif first == "group":
+            pool = list(GROUPINGS)
+        elif first == "export" and len(typed) == 1:
+            pool = list(EXPORT_FORMATS)
+        elif first == "columns" and len(typed) == 1:
+            return _complete_list(text, head, last, list(all_columns))
         elif first == "theme":
             pool = sorted(themes)
         elif first in ("pool", "net") or (first == "vol" and len(typed) > 1):
@@ -203,6 +220,16 @@ def complete(
     fill = found[0] + " " if len(found) == 1 else _common_prefix(found) or last
     prefix = f"{head} " if head else ""
     return Completion(prefix + fill, tuple(found))
+
+
+def _complete_list(text: str, head: str, last: str, pool: list[str]) -> Completion:
+    """Tab in a comma list (`name,host,c`): the item after the last comma."""
+    done, _, item = last.rpartition(",")
+    found = [c for c in pool if c.startswith(item.casefold())]
+    if not found:
+        return Completion(text, ())
+    fill = found[0] if len(found) == 1 else _common_prefix(found) or item
+    return Completion(f"{head} {done}{',' if done else ''}{fill}", tuple(found))
 
 
 class History:

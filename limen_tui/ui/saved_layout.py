@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
 from limen_tui.paths import state_dir
@@ -20,6 +20,9 @@ class UiState:
     details: bool = True
     theme: str = ""
     """The last `:theme` chosen ("" none); the app checks that it still exists."""
+    columns: dict[str, list[str]] = field(default_factory=dict)
+    """The table's columns the operator chose, by width class ("narrow", "wide"); a class
+    not here gets the columns that fit."""
 
 
 def state_path() -> Path:
@@ -43,7 +46,12 @@ def load(path: Path | None = None) -> UiState:
         state = replace(state, logs="below")
     if state.log_tab not in ("events", "operations"):
         state = replace(state, log_tab="events")
-    return state
+    chosen = {
+        k: v
+        for k, v in state.columns.items()
+        if k in WIDTH_CLASSES and isinstance(v, list) and all(isinstance(c, str) for c in v)
+    }
+    return replace(state, columns=chosen)
 
 
 def save(state: UiState, path: Path | None = None) -> None:
@@ -60,6 +68,14 @@ def save(state: UiState, path: Path | None = None) -> None:
 
 NARROW_BELOW = 110
 """Columns under which the logs cannot sit beside the table (the table would not fit)."""
+WIDTH_CLASSES = ("narrow", "wide")
+
+
+def width_class(width: int) -> str:
+    """Which saved choice of columns a terminal `width` cells wide uses."""
+    return "narrow" if width < NARROW_BELOW else "wide"
+
+
 SHORT_BELOW = 18
 """Rows under which the bottom panes are left out: the table keeps the screen."""
 

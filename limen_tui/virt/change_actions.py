@@ -19,7 +19,9 @@ from limen_tui.model.device_params import (
     EditXml,
     SetBootOrder,
 )
+from limen_tui.model.tags import SetTags
 from limen_tui.virt import devices
+from limen_tui.virt.tags import set_tags
 from limen_tui.virt.xml_define import define_edit
 
 P = TypeVar("P")
@@ -44,4 +46,5 @@ CHANGE: dict[str, ChangeRun] = {
     "change_media": _typed(ChangeMedia, devices.change_media),
     "set_boot_order": _typed(SetBootOrder, devices.set_boot_order),
     "edit_xml": _typed(EditXml, define_edit),
+    "set_tags": _typed(SetTags, set_tags),
 }

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import libvirt
 
@@ -16,6 +16,7 @@ from limen_tui.virt.calls import CallCounter
 from limen_tui.virt.connection import describe_error
 from limen_tui.virt.rates import domain_row
 from limen_tui.virt.stats import TABLE_GROUPS, parse_record
+from limen_tui.virt.tags import labels_from_xml
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +74,10 @@ class DomainCollector:
         self._persistent: set[str] = set()
         self._hints: dict[str, tuple[int | None, int | None]] = {}
         self._unread: dict[str, libvirt.virDomain] = {}
+        self._labels: dict[str, tuple[tuple[str, ...], str | None]] = {}
+        """Tags and OS by domain, read from its XML once, again when its metadata changed."""
+        self._unlabelled: dict[str, libvirt.virDomain] = {}
+        self._relabel: set[str] = set()
         """New domains whose definition is still to be read (a few per tick, see below)."""
         self.reuse_unchanged = True
         """Reuse the row of a domain whose stats did not change (off only to benchmark)."""
@@ -133,6 +138,35 @@ class DomainCollector:
             read.add(uuid)
         return read
 
+    def relabel(self, uuid: str) -> None:
+        """The domain's metadata changed (any thread): read its tags again next tick."""
+        self._relabel = self._relabel | {uuid}
+
+    def _read_labels(self, doms: dict[str, libvirt.virDomain]) -> set[str]:
+        """Tags and OS of the domains not read yet (those on screen first) and of those whose
+        metadata changed: one XMLDesc each, at most DISCOVERY_PER_TICK a tick, so a host of
+        10,000 VMs is read over a few ticks once, never one call per domain per tick."""
+        again, self._relabel = self._relabel, set()
+        for uuid in again:
+            if uuid in doms:
+                self._unlabelled[uuid] = doms[uuid]
+        shown = self.on_screen or frozenset()
+        first = [u for u in again if u in self._unlabelled]
+        first += [u for u in shown if u in self._unlabelled and u not in again]
+        wanted = list(dict.fromkeys(first + list(self._unlabelled)))[:DISCOVERY_PER_TICK]
+        read: set[str] = set()
+        for uuid in wanted:
+            dom = self._unlabelled.pop(uuid)
+            self._calls.record("XMLDesc (tags)")
+            try:
+                labels = labels_from_xml(str(dom.XMLDesc(0)))
+            except libvirt.libvirtError:
+                labels = ((), None)
+            if self._labels.get(uuid) != labels:
+                read.add(uuid)
+            self._labels[uuid] = labels
+        return read
+
     def collect(self) -> Tick:
         before = self._calls.tally()
         started = time.monotonic()
@@ -143,9 +177,13 @@ class DomainCollector:
         reused: dict[str, DomainRow] = {}
         stats_by_uuid: dict[str, object] = {}
         last_stats, settled = self._last_stats, self._settled
+        doms: dict[str, libvirt.virDomain] = {}
         for dom, stats in records:
             uuid = dom.UUIDString()
             stats_by_uuid[uuid] = stats
+            doms[uuid] = dom
+            if uuid not in self._labels and uuid not in self._unlabelled:
+                self._unlabelled[uuid] = dom
             same = last_stats.get(uuid) == stats
             if same and self.reuse_unchanged and uuid in settled and uuid in self._last_rows:
                 reused[uuid] = self._last_rows[uuid]
@@ -167,7 +205,7 @@ class DomainCollector:
         if membership_changed:
             self.membership_dirty = False
             self._refresh_membership()
-        hinted = self._read_definitions()
+        hinted = self._read_definitions() | self._read_labels(doms)
         seconds = now - self._prev_at
         changed: list[DomainRow] = []
         rows: dict[str, DomainRow] = {}
@@ -187,6 +225,9 @@ class DomainCollector:
                 vcpus_hint=vcpus_hint,
                 mem_max_hint_kib=mem_hint,
             )
+            tags, os_name = self._labels.get(uuid, ((), None))
+            if tags or os_name:
+                row = replace(row, tags=tags, os=os_name)
             rows[uuid] = row
             if self._last_rows.get(uuid) != row:
                 changed.append(row)
@@ -194,6 +235,8 @@ class DomainCollector:
         for uuid in removed:
             self._hints.pop(uuid, None)
             self._unread.pop(uuid, None)
+            self._labels.pop(uuid, None)
+            self._unlabelled.pop(uuid, None)
             self._settled.discard(uuid)
         self._prev, self._prev_at, self._last_rows = counters, now, rows
         self._last_stats = stats_by_uuid

@@ -79,7 +79,8 @@ async def test_a_port_that_accepts_and_never_speaks(
     async with app.run_test(size=(100, 30)) as pilot:
         console = FaultConsole(app, pilot, uri, "demo")
         result = await silent_host(console, lasting_s=5)
-        assert "banner exchange" in result.reason, result.reason
+        # The attempt ends in ssh's own words (first it may be shown slow, on a loaded machine).
+        await console.until(lambda: "banner exchange" in console.reason(), 20, "ssh's reason")
         assert result.keys_lost == 0 and result.other_ticks >= 6
         assert result.most_ssh <= 1
     assert opens.most == 1 and opens.opened[uri] >= 2

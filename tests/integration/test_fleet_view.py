@@ -88,7 +88,9 @@ async def test_four_hosts_in_one_table_with_health_and_one_host_down(
         await wait_for(lambda: {"hv-local", "rack"} <= set(health_latest()), limit=30)
         local, remote = health_latest()["hv-local"], health_latest()["rack"]
         assert local.sample.mem_pct is not None and remote.sample.mem_pct is not None
-        assert "cpu" in bar.health["rack"].plain and "mem" in bar.health["rack"].plain
+        # The header shows them once the UI has the samples (after the fleet has them).
+        await wait_for(lambda: "cpu" in bar.health["rack"].plain, limit=10)
+        assert "mem" in bar.health["rack"].plain
 
         await pilot.press("H")  # the host list, then only rack's VMs
         from limen_tui.ui.screens.hosts import HostsScreen

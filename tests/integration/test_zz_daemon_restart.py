@@ -104,7 +104,9 @@ async def test_back_as_soon_as_the_daemon_answers_not_after_the_backoff(
             await wait_for(lambda: state() is LinkState.LIVE, limit=20)
             assert time.monotonic() - answered < 20, "waited for the 60 s backoff"
             await wait_for(lambda: name in table.shown_names(), 30)
-        assert all(op.state is OpState.REFUSED for op in refused)
+        assert all(op.state is OpState.REFUSED for op in refused), [
+            (op.state, op.error) for op in refused
+        ]
         assert all("nothing was sent" in op.error for op in refused)
     ids = {op.id for op in refused}
     records = [r for r in audit.query() if r.params.get("operation") in ids]

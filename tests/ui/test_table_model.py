@@ -155,3 +155,14 @@ def test_random_deltas_keep_the_order_a_full_sort_would_give() -> None:
     assert names(model) == expected(model)
     for i in range(len(model)):
         assert model.index(model.at(i)) == i
+
+
+def test_a_vm_on_two_hosts_at_once_is_two_rows_and_either_can_go() -> None:
+    # A live migration: the same uuid and name on the source and the destination for a while.
+    model = TableModel()
+    model.apply([vm(1, host="hv-a"), vm(2, host="hv-a"), vm(1, host="hv-b")])
+    assert len(model) == 3
+    model.apply([], [("hv-a", "u00001")])  # the source's row goes
+    assert [model.at(i) for i in range(len(model))] == [("hv-b", "u00001"), ("hv-a", "u00002")]
+    assert all(model.at(i) in model.rows for i in range(len(model)))
+    assert model.index(("hv-b", "u00001")) == 0

@@ -99,6 +99,7 @@ class MainScreen(WorkerFailuresToApp, MainCommands):
         lines = settings.event_log_lines
         self.host_bar = HostBar(id="hosts")
         self.table = VmTable(id="vms", many_hosts=many)
+        self.table.chosen = dict(self.layout_state.columns)
         self.details = DetailsPanel(id="details")
         self.events = EventLog(lines, id="events")
         self.operations = OperationsPane(lines, id="operations")

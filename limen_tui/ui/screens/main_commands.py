@@ -13,9 +13,12 @@ from textual.widgets import Input
 
 from limen_tui.config.settings import Settings
 from limen_tui.fleet.noisy import Metric
+from limen_tui.ui import saved_layout, themes
 from limen_tui.ui import text as fmt
-from limen_tui.ui import themes
+from limen_tui.ui.columns import ALL_COLUMNS, chosen_columns
 from limen_tui.ui.command_line import Command, Completion, complete, parse, select_rows
+from limen_tui.ui.export import ExportError, Format, export
+from limen_tui.ui.screens.column_picker import Choice, ColumnPicker
 from limen_tui.ui.screens.main_keys import MainKeys
 from limen_tui.ui.screens.noisy import WORDS, NoisyScreen
 from limen_tui.ui.widgets.command_bar import CommandBar
@@ -41,6 +44,7 @@ class MainCommands(MainKeys):
             hosts=list(self.fleet.hosts) if self.fleet is not None else [],
             columns=[c.key for c in self.table.shown_columns],
             themes=list(self.app.available_themes),
+            all_columns=list(ALL_COLUMNS),
         )
 
     def command_entered(self, line: str) -> None:
@@ -170,8 +174,13 @@ class MainCommands(MainKeys):
             self.table.set_filter(box.value)
             self._show_selected()
         elif name == "columns":
-            shown = ", ".join(c.label for c in self.table.shown_columns)
-            self._say(f"columns at {self.app.size.width} cells: {shown} (wider shows more)")
+            self._columns(" ".join(args))
+        elif name == "group":
+            by = args[0].lower()
+            self.table.group(None if by == "off" else by)
+        elif name == "export":
+            kind: Format = "json" if args[0].lower() == "json" else "csv"
+            self._export(kind, " ".join(args[1:]))
         elif name == "theme":
             self._theme(args[0])
         elif name == "layout":
@@ -182,6 +191,53 @@ class MainCommands(MainKeys):
             self.action_help()
         elif name == "quit":
             self.app.exit()
+
+    def _columns(self, text: str) -> None:
+        """`:columns` opens the picker; `:columns name,state,cpu` sets them; `:columns fit`
+        goes back to the columns that fit. Kept for this width class of terminal."""
+        size_class = saved_layout.width_class(self.app.size.width)
+        if not text:
+            shown = [c.key for c in self.table.shown_columns]
+            self.app.push_screen(ColumnPicker(shown, size_class), self._columns_picked)
+            return
+        if text.lower() in ("fit", "auto", "reset"):
+            self._columns_picked([])
+            return
+        cols, problem = chosen_columns(text)
+        if problem:
+            self._say(problem, warn=True)
+            return
+        self._columns_picked([c.key for c in cols])
+
+    def _columns_picked(self, keys: Choice) -> None:
+        if keys is None:
+            return
+        size_class = saved_layout.width_class(self.app.size.width)
+        chosen = {k: v for k, v in self.layout_state.columns.items() if k != size_class}
+        if keys:
+            chosen[size_class] = keys
+        self._remember(replace(self.layout_state, columns=chosen))
+        self.table.choose_columns(chosen)
+        shown = ", ".join(c.label for c in self.table.shown_columns)
+        self._say(f"columns on {size_class} terminals: {shown}")
+
+    def _export(self, kind: Format, path: str) -> None:
+        """Every shown row, in the shown order and columns, written off the UI loop."""
+        rows = self.table.shown_rows()
+        columns = self.table.shown_columns
+
+        def write() -> None:
+            try:
+                where = export(kind, rows, columns, path)
+            except ExportError as exc:
+                self.app.call_from_thread(self._say, f"export failed: {exc}", warn=True)
+                return
+            said = f"exported {len(rows)} VMs to {where}"
+            self.app.call_from_thread(self._say, said)
+
+        self.run_worker(
+            write, thread=True, group="export", exit_on_error=False, description="exporting"
+        )
 
     def _theme(self, name: str) -> None:
         known = list(self.app.available_themes)

@@ -10,6 +10,7 @@ operator's own sort and filter keys.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from typing import ClassVar
 
@@ -25,8 +26,20 @@ from textual.strip import Strip
 
 from limen_tui.model import DomainRow
 from limen_tui.ui import text as fmt
-from limen_tui.ui.columns import ALL_COLUMNS, NAME, NAME_MIN, STATE, Column, columns_for
-from limen_tui.ui.table_model import Key, Repaint, TableModel
+from limen_tui.ui.columns import (
+    ALL_COLUMNS,
+    NAME,
+    NAME_MIN,
+    STATE,
+    Column,
+    chosen_columns,
+    columns_for,
+)
+from limen_tui.ui.saved_layout import width_class
+from limen_tui.ui.table_groups import GroupLine
+from limen_tui.ui.table_model import Key, Line, Repaint, TableModel
+
+log = logging.getLogger("limen_tui.ui")
 
 NAME_MAX = 40
 PAD = 1
@@ -46,6 +59,7 @@ class VmTable(ScrollView, can_focus=True):
         border-top: solid $primary-darken-2;
         border-title-align: left;
         & > .vm-table--header { text-style: bold; background: $panel; color: $foreground; }
+        & > .vm-table--group { text-style: bold; color: $accent; }
         & > .vm-table--cursor {
             background: $block-cursor-blurred-background;
             color: $block-cursor-blurred-foreground;
@@ -62,7 +76,11 @@ class VmTable(ScrollView, can_focus=True):
         }
     }
     """
-    COMPONENT_CLASSES: ClassVar[set[str]] = {"vm-table--header", "vm-table--cursor"}
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "vm-table--header",
+        "vm-table--cursor",
+        "vm-table--group",
+    }
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("up", "cursor_up", "Up", show=False),
         Binding("down", "cursor_down", "Down", show=False),
@@ -70,6 +88,7 @@ class VmTable(ScrollView, can_focus=True):
         Binding("pagedown", "page_down", "Page down", show=False),
         Binding("home", "first", "First VM", show=False),
         Binding("end", "last", "Last VM", show=False),
+        Binding("minus", "fold", "Fold group", show=False),
     ]
 
     class Highlighted(Message):
@@ -111,7 +130,12 @@ class VmTable(ScrollView, can_focus=True):
         self.many_hosts = many_hosts
         self.cursor_row = 0
         self._cursor_key: Key | None = None
+        self._cursor_group: str | None = None
+        """The group whose header line the cursor is on (grouped only)."""
         self._columns: list[Column] = []
+        self.chosen: dict[str, list[str]] = {}
+        """The operator's columns by width class (saved_layout.width_class); a class not here
+        gets the columns that fit."""
         self._widths: list[int] = []
         self._starts: list[int] = []
         """Where each column's cell starts on a line (its padding included)."""
@@ -182,6 +206,35 @@ class VmTable(ScrollView, can_focus=True):
     def shown_names(self) -> list[str]:
         return [r.name for r in self.shown_rows()]
 
+    @property
+    def group_by(self) -> str | None:
+        return self.model.group_by
+
+    @property
+    def selected_group(self) -> str | None:
+        """The group whose header the cursor is on (None: on a row, or not grouped)."""
+        return self._cursor_group
+
+    def group_text(self, line: GroupLine) -> Text:
+        """A group's header line: its name and figures (what the screen shows)."""
+        f = line.figures
+        text = Text("▸ " if line.folded else "▾ ", end="")
+        text.append_text(fmt.literal(line.name))
+        text.append(f"  {f.running}/{f.total} running · {f.vcpus} vCPU · ")
+        text.append(f"{fmt.kib(f.mem_kib)} · CPU {fmt.percent(f.cpu_pct, active=True)}")
+        return text
+
+    def lines_text(self) -> list[str]:
+        """Every line's text as shown, headers included (for tests: O(lines))."""
+        out = []
+        for i in range(self.model.lines):
+            line = self.model.line(i)
+            if isinstance(line, GroupLine):
+                out.append(self.group_text(line).plain)
+            else:
+                out.append(self.model.rows[line].name)
+        return out
+
     def cells_at(self, index: int) -> tuple[Text, ...]:
         """The cells of the row shown at `index`, as painted (for tests)."""
         key = self.model.at(index)
@@ -209,9 +262,24 @@ class VmTable(ScrollView, can_focus=True):
             self._shown_keys = keys
             self.post_message(self.Shown(self, keys))
 
+    def choose_columns(self, chosen: dict[str, list[str]]) -> None:
+        """The operator's columns by width class; repaints when this width's choice changed."""
+        self.chosen = {k: list(v) for k, v in chosen.items()}
+        self.set_layout(self.size.width, self.many_hosts)
+        self._report_shown()
+
+    def _columns_for(self, width: int, many_hosts: bool) -> list[Column]:
+        keys = self.chosen.get(width_class(self.app.size.width))
+        if keys:
+            cols, problem = chosen_columns(",".join(keys))
+            if not problem:
+                return cols
+        return columns_for(width, many_hosts=many_hosts)
+
     def set_layout(self, width: int, many_hosts: bool) -> None:
-        """Choose columns for the terminal width; repaints only when the columns change."""
-        cols = columns_for(width, many_hosts=many_hosts)
+        """Choose columns for the terminal width (the operator's choice for its width class,
+        else those that fit); repaints only when the columns change."""
+        cols = self._columns_for(width, many_hosts)
         fixed = sum((c.width or 0) + 2 * PAD for c in cols if c.width)
         name_width = max(NAME_MIN, min(NAME_MAX, width - fixed - 5))
         widths = [name_width if c is NAME else (c.width or 0) for c in cols]
@@ -229,7 +297,7 @@ class VmTable(ScrollView, can_focus=True):
         self.refresh()
 
     def _resize_virtual(self) -> None:
-        self.virtual_size = Size(self._line_width, len(self.model) + 1)
+        self.virtual_size = Size(self._line_width, self.model.lines + 1)
 
     def _forget_paint(self) -> None:
         self._strips.clear()
@@ -318,10 +386,20 @@ class VmTable(ScrollView, can_focus=True):
         if y == 0:
             return self._header(width)
         index = self.scroll_offset.y + y - 1
-        if index >= len(self.model):
+        if index >= self.model.lines:
             return Strip.blank(width, self.rich_style)
-        key = self.model.at(index)
-        strip = self._row_strip(key, width)
+        line = self.model.line(index)
+        if isinstance(line, GroupLine):
+            style = self.get_component_rich_style("vm-table--group")
+            text = self.group_text(line)
+            text.truncate(width - 2 * PAD, overflow="ellipsis")
+            segments = [Segment(" " * PAD, style), *text.render(self.app.console)]
+            strip = Strip(Segment.apply_style(segments, style)).adjust_cell_length(width, style)
+        elif line not in self.model.rows:  # never so; a blank line, not a dead console, if so
+            log.error("vm table: row %s shown but not known", line)
+            return Strip.blank(width, self.rich_style)
+        else:
+            strip = self._row_strip(line, width)
         if index == self.cursor_row:
             cursor = self.get_component_rich_style("vm-table--cursor")
             strip = Strip(Segment.apply_style(strip, post_style=cursor), width)
@@ -339,7 +417,7 @@ class VmTable(ScrollView, can_focus=True):
         self.refresh(Region(0, 1, size.width, max(0, size.height - 1)))
 
     def _refresh_key(self, key: Key) -> None:
-        index = self.model.index(key)
+        index = self.model.line_of(key)
         if index is not None:
             self._refresh_row(index)
 
@@ -356,6 +434,8 @@ class VmTable(ScrollView, can_focus=True):
         if change.moved:
             self._resize_virtual()
             self._rows_moved(keep_top=first_fill)
+        elif change.groups:
+            self._refresh_rows()  # the headers' figures: the lines on screen repaint
         elif change.changed:
             self._repaint_cells(change.changed)
         self._draw_title()
@@ -365,7 +445,7 @@ class VmTable(ScrollView, can_focus=True):
         """Rows changed in place: repaint, of those on screen, the cells whose text changed."""
         top = self.scroll_offset.y
         for key in keys:
-            index = self.model.index(key)
+            index = self.model.line_of(key)
             if index is None or not top <= index < top + self._page:
                 continue  # off screen: painted fresh when scrolled to (its sign changed)
             old = self._painted.get(key)
@@ -383,13 +463,16 @@ class VmTable(ScrollView, can_focus=True):
     def _rows_moved(self, *, keep_top: bool = False) -> None:
         """Rows came, went or moved: the cursor follows its VM; the rows on screen repaint."""
         model = self.model
-        index = (
-            None
-            if keep_top
-            else (None if self._cursor_key is None else model.index(self._cursor_key))
-        )
+        index = None
+        if not keep_top and self._cursor_group is not None:
+            index = model.group_line(self._cursor_group)
+        elif not keep_top and self._cursor_key is not None:
+            index = model.line_of(self._cursor_key)
+            group = model.group_of_key(self._cursor_key)
+            if index is None and group is not None:
+                index = model.group_line(group)  # folded away: its group's header
         if index is None:
-            index = min(self.cursor_row, max(0, len(model) - 1)) if not keep_top else 0
+            index = min(self.cursor_row, max(0, model.lines - 1)) if not keep_top else 0
         self._set_cursor(index, scroll=not keep_top)
         self._refresh_rows()
         self._report_shown()
@@ -443,6 +526,23 @@ class VmTable(ScrollView, can_focus=True):
             self._rows_moved()
             self._draw_title()
 
+    def group(self, by: str | None) -> None:
+        """Group the rows by tag, host, state or OS under header lines (None: no groups)."""
+        if self.model.group(by):
+            self._resize_virtual()
+            self._rows_moved()
+
+    def action_fold(self) -> None:
+        """Fold the group the cursor is in (on its header or a row of it), or unfold it."""
+        key = self._cursor_key
+        group = self._cursor_group or (None if key is None else self.model.group_of_key(key))
+        if group is None:
+            return
+        self.model.fold(group)
+        self._cursor_key, self._cursor_group = None, group
+        self._resize_virtual()
+        self._rows_moved()
+
     def sort_by(self, column: str, reverse: bool | None = None) -> None:
         col = ALL_COLUMNS.get(column)
         if col is None or col not in self._columns:
@@ -461,11 +561,15 @@ class VmTable(ScrollView, can_focus=True):
     # -- the cursor -----------------------------------------------------------------------------
 
     def _set_cursor(self, index: int, *, scroll: bool = True) -> None:
-        count = len(self.model)
+        count = self.model.lines
         old_index, old_key = self.cursor_row, self._cursor_key
         index = max(0, min(index, count - 1)) if count else 0
         self.cursor_row = index
-        self._cursor_key = self.model.at(index) if count else None
+        line: Line | None = self.model.line(index) if count else None
+        if isinstance(line, GroupLine):
+            self._cursor_key, self._cursor_group = None, line.name
+        else:
+            self._cursor_key, self._cursor_group = line, None
         if old_index != index:
             self._refresh_row(old_index)
             self._refresh_row(index)
@@ -500,7 +604,7 @@ class VmTable(ScrollView, can_focus=True):
         self._set_cursor(0)
 
     def action_last(self) -> None:
-        self._set_cursor(len(self.model) - 1)
+        self._set_cursor(self.model.lines - 1)
 
     def on_click(self, event: events.Click) -> None:
         offset = event.get_content_offset(self)
