@@ -87,6 +87,9 @@ class ActionSpec:
     optional_confirm: bool = False
     """True when the guest may legitimately never send the event (a reboot a guest without
     ACPI ignores): no event means "not confirmed", never "succeeded"."""
+    refuted_by: frozenset[EventWord] = field(default_factory=frozenset)
+    """Events that say the outcome did not happen, at once (a guest that powers off when
+    asked to reboot): "not confirmed" then, without waiting out the timeout."""
     busy: str = ""
     """What the VM's row says while this action is in flight ("shutting down")."""
     next_step: str | None = None
@@ -145,6 +148,7 @@ ACTIONS: Mapping[str, ActionSpec] = _spec(
         "r",
         "running",
         confirms=frozenset({"reboot"}),
+        refuted_by=frozenset({"stopped"}),
         optional_confirm=True,
         busy="rebooting",
         next_step="reset",
@@ -165,6 +169,7 @@ ACTIONS: Mapping[str, ActionSpec] = _spec(
         "running",
         destructive=True,
         confirms=frozenset({"reboot"}),
+        refuted_by=frozenset({"stopped"}),
         optional_confirm=True,
         busy="resetting",
     ),

@@ -181,7 +181,8 @@ class ActionRunner:
         conn, calls, run = self._conn(), self._calls, RUN[spec.id]
         if conn is None:
             return op.finish(OpState.FAILED, error="host is not live")
-        waiter = self._expect(op.uuid, frozenset(spec.confirms)) if spec.confirms else None
+        words = frozenset(spec.confirms | spec.refuted_by)
+        waiter = self._expect(op.uuid, words) if spec.confirms else None
         uuid, params = op.uuid, op.params
 
         def work() -> str:
@@ -222,6 +223,12 @@ class ActionRunner:
         finally:
             self._forget(uuid, waiter)
         reason = f", {event.reason}" if event.reason else ""
+        if event.event in spec.refuted_by:
+            return op.finish(
+                OpState.NOT_CONFIRMED,
+                error=f"{note}, but the guest {event.event} instead (libvirt: {event.event}"
+                f"{reason})",
+            )
         return op.finish(OpState.SUCCEEDED, note=f"{note} (libvirt: {event.event}{reason})")
 
     async def _run_change(self, op: Operation, spec: ActionSpec) -> Operation:
