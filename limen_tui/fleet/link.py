@@ -179,10 +179,12 @@ class LibvirtLink:
         owner, s, calls = self._owner, self.settings, self._calls
 
         def on_close(reason: str) -> None:  # libvirt event thread
-            loop.call_soon_threadsafe(self._on_closed, reason)
+            with contextlib.suppress(RuntimeError):  # the console's loop has ended: no one
+                loop.call_soon_threadsafe(self._on_closed, reason)
 
         def on_event(event: DomainEvent) -> None:  # libvirt event thread
-            loop.call_soon_threadsafe(owner.event_arrived, event)
+            with contextlib.suppress(RuntimeError):  # the console's loop has ended: no one
+                loop.call_soon_threadsafe(owner.event_arrived, event)
 
         def open_and_subscribe() -> _Open:
             conn = open_connection(
