@@ -71,8 +71,9 @@ async def test_three_vms_leave_two_at_a_time_and_every_step_is_audited(
     assert [state for _, state, _ in run.outcomes] == ["succeeded"] * 3, run.outcomes
     assert run.most_at_once == 2
     assert run.summary() == "evacuate lab-a: 3 moved"
-    # libvirt's own word on lab-a: two jobs at once at most (and the limit was reached).
-    assert max(watcher.result()) == 2, watcher.result()
+    # libvirt's own word on lab-a: never more than two jobs at once. (Whether its sampler saw
+    # the two overlap depends on how fast two 64 MiB moves end; the console counted 2 above.)
+    assert 1 <= max(watcher.result()) <= 2, watcher.result()
     audited = [op for op in lab_console.audited if op.action == "migrate"]
     assert len(audited) == 3 and all(op.state is OpState.SUCCEEDED for op in audited)
     assert len({op.batch for op in audited}) == 1 and audited[0].batch is not None
