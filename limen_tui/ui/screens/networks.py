@@ -97,16 +97,9 @@ class NetworksScreen(ResourceScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        nets = self.query_one("#networks", DataTable)
-        for key, label in NETWORK_COLUMNS:
-            nets.add_column(label, key=key)
-        leases = self.query_one("#leases", DataTable)
-        for key, label in LEASE_COLUMNS:
-            leases.add_column(label, key=key)
+        nets = self.table_with("networks", NETWORK_COLUMNS)
+        self.table_with("leases", LEASE_COLUMNS)
         nets.focus()
-        self.reload()
-
-    def action_reload(self) -> None:
         self.reload()
 
     def reload(self) -> None:

@@ -91,13 +91,7 @@ class PoolsScreen(ResourceScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        table = self.query_one("#pools", DataTable)
-        for key, label in COLUMNS:
-            table.add_column(label, key=key)
-        table.focus()
-        self.reload()
-
-    def action_reload(self) -> None:
+        self.table_with("pools", COLUMNS).focus()
         self.reload()
 
     def reload(self) -> None:

@@ -3,9 +3,13 @@ change as the host's operation and saying its outcome, the capacity bar."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 from rich.text import Text
 from textual.binding import Binding
 from textual.screen import ModalScreen
+from textual.widgets import DataTable
 
 from limen_tui.fleet.host import Host
 from limen_tui.fleet.host_resources import ResourceParams
@@ -54,6 +58,16 @@ class ResourceScreen(WorkerFailuresToApp, ModalScreen[None]):
 
     def reload(self) -> None:
         raise NotImplementedError
+
+    def action_reload(self) -> None:
+        self.reload()
+
+    def table_with(self, table_id: str, columns: Iterable[tuple[str, str]]) -> DataTable[Any]:
+        """The screen's table `table_id`, given its (key, label) columns."""
+        table: DataTable[Any] = self.query_one(f"#{table_id}", DataTable)
+        for key, label in columns:
+            table.add_column(label, key=key)
+        return table
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "resource" and self.host.settings.readonly:

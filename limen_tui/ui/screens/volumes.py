@@ -78,13 +78,7 @@ class VolumesScreen(ResourceScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        table = self.query_one("#volumes", DataTable)
-        for key, label in COLUMNS:
-            table.add_column(label, key=key)
-        table.focus()
-        self.reload()
-
-    def action_reload(self) -> None:
+        self.table_with("volumes", COLUMNS).focus()
         self.reload()
 
     def reload(self) -> None:
