@@ -8,12 +8,12 @@ from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
-from textual.widgets import Static
 
 from limen_tui.model import DomainRow
 from limen_tui.model.devices import Devices, tunnel_command
 from limen_tui.ui import text as fmt
 from limen_tui.ui.columns import STATE_STYLE
+from limen_tui.ui.widgets.in_place import LinesInPlace
 
 SPARKS = "▁▂▃▄▅▆▇█"
 
@@ -97,7 +97,7 @@ class DetailsPanel(VerticalScroll):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self.body = Static("No VM selected")
+        self.body = LinesInPlace("No VM selected")
         self.row: DomainRow | None = None
         self.devices: Devices | None = None
         self.cpu_history: list[float] = []

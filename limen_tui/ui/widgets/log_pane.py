@@ -17,6 +17,7 @@ from textual.widgets import Input, RichLog, Static
 from limen_tui.logs.buffer import LineBuffer, LogLine
 from limen_tui.logs.levels import Level
 from limen_tui.ui.key_hold import after_typed
+from limen_tui.ui.widgets.in_place import ScrollInPlace, update_in_place
 from limen_tui.ui.widgets.instant_input import InstantInput
 from limen_tui.ui.worker_failures import WorkerFailuresToApp
 
@@ -26,6 +27,10 @@ FLUSH_SECONDS = 0.1
 DRAW_AT_MOST = 300
 REDRAW_AT_MOST = 2000
 """Lines drawn per flush while following; a bigger burst keeps its older lines in the buffer."""
+
+
+class PaneLines(ScrollInPlace, RichLog):
+    """The pane's lines: a new line repaints the pane, not the screen."""
 
 
 class LogPane(WorkerFailuresToApp, Vertical):
@@ -66,7 +71,7 @@ class LogPane(WorkerFailuresToApp, Vertical):
         self._flush_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
-        yield RichLog(
+        yield PaneLines(
             max_lines=self.buffer.max_lines,
             wrap=False,
             markup=False,
@@ -181,7 +186,7 @@ class LogPane(WorkerFailuresToApp, Vertical):
             parts.append(f"{hits} match(es) for {self.search_text!r}")
         if self.source_note:
             parts.append(self.source_note)
-        self.query_one("#status", Static).update(" · ".join(parts))
+        update_in_place(self.query_one("#status", Static), " · ".join(parts))
 
     # -- keys ------------------------------------------------------------------------------------
 

@@ -145,6 +145,8 @@ class VmTable(ScrollView, can_focus=True):
         self._painted: dict[Key, tuple[Text, ...]] = {}
         """The cells of each row as last painted: a delta repaints only cells that differ."""
         self._shown_keys: tuple[Key, ...] = ()
+        self._title: Text | None = None
+        self._note = ""
         self.repainted_rows = 0
         """Rows painted since the start (the benchmarks read it)."""
 
@@ -255,10 +257,11 @@ class VmTable(ScrollView, can_focus=True):
         """(host, uuid) of the rows on screen now, top to bottom."""
         return self.model.window(int(self.scroll_offset.y), self._page)
 
-    def _report_shown(self) -> None:
-        """Tell the screen which rows are on screen, when they are other rows than before."""
+    def _report_shown(self, *, always: bool = False) -> None:
+        """Tell the screen which rows are on screen, when they are other rows than before (or
+        `always`: the filter or grouping changed, which may want more of the fleet read)."""
         keys = tuple(self.visible_keys())
-        if keys != self._shown_keys:
+        if keys != self._shown_keys or always:
             self._shown_keys = keys
             self.post_message(self.Shown(self, keys))
 
@@ -361,7 +364,9 @@ class VmTable(ScrollView, can_focus=True):
         segments = self._line(cells, base)
         if model.stale(key):
             segments = list(Segment.apply_style(segments, post_style=DIM))
-        strip = Strip(segments).adjust_cell_length(width, base)
+        # Simplified: neighbours of one style become one segment, one escape sequence each on
+        # the wire, not one per pad and cell (a third of the bytes of a repainted row).
+        strip = Strip(segments).adjust_cell_length(width, base).simplify()
         self._strips[key] = (sign, strip)
         self._painted[key] = cells
         self.repainted_rows += 1
@@ -495,8 +500,12 @@ class VmTable(ScrollView, can_focus=True):
             title.append(f" · {marked} marked ", style="bold magenta")
         else:
             title.append(" · none marked ", style="dim")
-        if title != self.border_title:
-            self.border_title = title
+        if self._note:
+            title.append(f"· {self._note} ", style="yellow")
+        # Compared with what was set, not with `border_title` (Textual keeps a converted copy
+        # that never equals the Text): setting it repaints the whole table.
+        if title != self._title:
+            self._title = self.border_title = title
 
     # -- marks ---------------------------------------------------------------------------------
 
@@ -520,17 +529,30 @@ class VmTable(ScrollView, can_focus=True):
 
     # -- filter and sort (the operator's keys) ----------------------------------------------
 
+    @property
+    def uses_labels(self) -> bool:
+        """The filter or the grouping needs every VM's tags or OS, not only those on screen."""
+        return "tag:" in self.query_text.casefold() or self.group_by in ("tag", "os")
+
+    def set_note(self, note: str) -> None:
+        """A word in the table's title about what it shows (empty: none)."""
+        if note != self._note:
+            self._note = note
+            self._draw_title()
+
     def set_filter(self, query: str) -> None:
         if self.model.set_filter(query):
             self._resize_virtual()
             self._rows_moved()
             self._draw_title()
+            self._report_shown(always=True)
 
     def group(self, by: str | None) -> None:
         """Group the rows by tag, host, state or OS under header lines (None: no groups)."""
         if self.model.group(by):
             self._resize_virtual()
             self._rows_moved()
+            self._report_shown(always=True)
 
     def action_fold(self) -> None:
         """Fold the group the cursor is in (on its header or a row of it), or unfold it."""
