@@ -161,6 +161,16 @@ class Fleet:
         for host, uuids in by_host.items():
             self.hosts[host].on_screen(uuids)
 
+    def read_all_labels(self) -> None:
+        """Every host reads every VM's tags and OS, a few per tick (the operator filters or
+        groups by them); until then only the rows on screen have theirs read."""
+        for host in self.hosts.values():
+            host.read_all_labels()
+
+    @property
+    def labels_unread(self) -> int:
+        return sum(h.labels_unread for h in self.hosts.values())
+
     async def stop(self) -> None:
         await self.self_cost.stop()
         await asyncio.gather(*(h.stop() for h in self.hosts.values()))

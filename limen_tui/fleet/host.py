@@ -151,6 +151,9 @@ class Host(HostResources):
         self._task: asyncio.Task[None] | None = None
         self.activity = DemoActivity() if activity and DemoActivity.allowed(uri) else None
         self._on_screen: frozenset[str] | None = None
+        self._labels_for_all = False
+        self.labels_unread = 0
+        """VMs whose tags and OS are not read yet (as of the last tick)."""
         """What the operator sees of this host (None until a screen says: every VM, in turn)."""
         s = self.settings
         self.recent = VmRecent()
@@ -257,6 +260,7 @@ class Host(HostResources):
         self.status = replace(self.status, facts=facts)
         collector.adopt_rows(dict(self.book.rows))
         collector.on_screen = self._on_screen
+        collector.labels_for_all = self._labels_for_all
 
     def on_screen(self, uuids: Iterable[str]) -> None:
         """The VMs of this host the operator sees now: sizes a driver's bulk stats lack are
@@ -266,7 +270,15 @@ class Host(HostResources):
         if collector is not None:
             collector.on_screen = self._on_screen
 
+    def read_all_labels(self) -> None:
+        """The operator filters or groups by tag or OS: read every VM's, a few per tick."""
+        self._labels_for_all = True
+        collector = self.link.collector
+        if collector is not None:
+            collector.labels_for_all = True
+
     def tick_arrived(self, tick: Tick) -> None:
+        self.labels_unread = tick.labels_unread
         changed, removed = self.book.apply_tick(
             tick.started, tick.changed, tick.removed, tick.present
         )

@@ -46,6 +46,9 @@ class Tick:
     seconds: float = 0.0
     present: frozenset[str] | None = None
     """Every domain the bulk call listed (None: not a full listing, e.g. the last known fleet)."""
+    labels_unread: int = 0
+    """Domains whose tags and OS are not read yet (read for the rows on screen, and for the
+    whole fleet only once the operator filters or groups by them)."""
 
     @property
     def call_count(self) -> int:
@@ -85,7 +88,11 @@ class DomainCollector:
         """Set (from any thread) when domains were defined or undefined; re-reads flags once."""
         self.on_screen: frozenset[str] | None = None
         """The domains the operator sees (set from any thread, as a whole): the only ones whose
-        missing sizes are read one by one. None (`list`, scripts): every domain, in turn."""
+        missing sizes and tags are read one by one. None (`list`, scripts): every domain, in
+        turn."""
+        self.labels_for_all = False
+        """Read every domain's tags and OS, in turn (set from any thread when the operator
+        filters or groups by them)."""
 
     def adopt_rows(self, rows: dict[str, DomainRow]) -> None:
         """Continue diffing from rows already shown (after a reconnect), so vanished VMs go."""
@@ -143,17 +150,20 @@ class DomainCollector:
         self._relabel = self._relabel | {uuid}
 
     def _read_labels(self, doms: dict[str, libvirt.virDomain]) -> set[str]:
-        """Tags and OS of the domains not read yet (those on screen first) and of those whose
-        metadata changed: one XMLDesc each, at most DISCOVERY_PER_TICK a tick, so a host of
-        10,000 VMs is read over a few ticks once, never one call per domain per tick."""
+        """Tags and OS of the domains on screen not read yet and of those whose metadata
+        changed: one XMLDesc each, at most DISCOVERY_PER_TICK a tick. The rest of the fleet
+        only when the operator asked (`labels_for_all`) or nothing says what is on screen:
+        then over a few ticks, once. Never one call per domain of the fleet per tick."""
         again, self._relabel = self._relabel, set()
         for uuid in again:
             if uuid in doms:
                 self._unlabelled[uuid] = doms[uuid]
-        shown = self.on_screen or frozenset()
+        shown = self.on_screen
         first = [u for u in again if u in self._unlabelled]
-        first += [u for u in shown if u in self._unlabelled and u not in again]
-        wanted = list(dict.fromkeys(first + list(self._unlabelled)))[:DISCOVERY_PER_TICK]
+        first += [u for u in shown or () if u in self._unlabelled and u not in again]
+        if shown is None or self.labels_for_all:
+            first += list(self._unlabelled)
+        wanted = list(dict.fromkeys(first))[:DISCOVERY_PER_TICK]
         read: set[str] = set()
         for uuid in wanted:
             dom = self._unlabelled.pop(uuid)
@@ -250,4 +260,5 @@ class DomainCollector:
             discovery_calls=CallCounter.since(mid, self._calls.tally()),
             seconds=time.monotonic() - started,
             present=frozenset(rows),
+            labels_unread=len(self._unlabelled),
         )

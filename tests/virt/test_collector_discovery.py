@@ -67,3 +67,35 @@ def test_only_the_vms_on_screen_have_their_sizes_read(tmp_path: Path) -> None:
         assert read <= len(on_screen) and before + read < VMS / 2
     finally:
         close_quietly(conn)
+
+
+def test_tags_are_read_for_the_vms_on_screen_and_for_the_fleet_only_when_asked(
+    tmp_path: Path,
+) -> None:
+    ensure_event_loop()
+    fleet = write_fleet(tmp_path / "fleet.xml", VMS)
+    calls = CallCounter()
+    conn: libvirt.virConnect = open_connection(
+        f"test://{fleet}", readonly=True, calls=calls, on_close=lambda _: None
+    )
+    try:
+        collector = DomainCollector(conn, "big", 64, calls)
+        first = collector.collect()
+        on_screen = sorted(r.uuid for r in first.changed)[-10:]
+        collector.on_screen = frozenset(on_screen)
+        read = 0
+        for _ in range(math.ceil(VMS / DISCOVERY_PER_TICK) + 2):
+            tick = collector.collect()
+            read += tick.discovery_calls.get("XMLDesc (tags)", 0)
+        assert read <= len(on_screen), read  # the screen's, not the fleet's
+        assert tick.labels_unread > VMS / 2, tick.labels_unread
+        collector.labels_for_all = True  # the operator filters or groups by tag
+        ticks = 0
+        while tick.labels_unread and ticks < math.ceil(VMS / DISCOVERY_PER_TICK) + 2:
+            tick = collector.collect()
+            assert tick.discovery_calls.get("XMLDesc (tags)", 0) <= DISCOVERY_PER_TICK
+            ticks += 1
+        assert tick.labels_unread == 0
+        assert collector.collect().discovery_calls.get("XMLDesc (tags)", 0) == 0
+    finally:
+        close_quietly(conn)

@@ -202,6 +202,7 @@ class MainScreen(WorkerFailuresToApp, MainCommands):
         self.apply_ms.append(self.last_apply_ms)
         self.ticks_applied += 1
         self._show_selected_soon()
+        self._note_labels()
 
     def domain_event_arrived(self, update: DomainEventArrived) -> None:
         self.events.add_event(update.event, show_host=self.show_host_names)
@@ -311,6 +312,14 @@ class MainScreen(WorkerFailuresToApp, MainCommands):
     def _rows_on_screen(self, event: VmTable.Shown) -> None:
         if self.fleet is not None:
             self.fleet.on_screen(event.keys)
+            if self.table.uses_labels:
+                self.fleet.read_all_labels()
+        self._note_labels()
+
+    def _note_labels(self) -> None:
+        """A tag filter or grouping on a fleet whose tags are still being read says so."""
+        unread = self.fleet.labels_unread if self.fleet and self.table.uses_labels else 0
+        self.table.set_note(f"tags of {unread:,} VMs still being read" if unread else "")
 
     @on(VmTable.HeaderClicked, "#vms")
     def _header(self, event: VmTable.HeaderClicked) -> None:
