@@ -13,15 +13,29 @@ from typing import Literal
 
 from limen_tui.model import DomainRow
 
-Metric = Literal["cpu", "disk_iops", "disk_bytes", "net_bytes"]
-"""What a VM is ranked by: its share of the host's CPU (cores used / host cores, in %), disk
-requests/s, disk bytes/s, network bytes/s (both directions together)."""
+Metric = Literal[
+    "cpu",
+    "steal",
+    "disk_iops",
+    "disk_bytes",
+    "disk_latency",
+    "net_bytes",
+    "net_packets",
+    "net_drops",
+]
+"""What a VM is ranked by: its share of the host's CPU (cores used / host cores, in %), steal
+(% of its own vCPUs' time spent waiting for a host CPU), disk requests/s, disk bytes/s, disk
+latency (ms per request), network bytes/s, packets/s, drops/s (both directions together)."""
 
 FIGURES: Mapping[Metric, Callable[[DomainRow], float | None]] = {
     "cpu": lambda r: r.cpu_host_pct,
+    "steal": lambda r: r.steal_pct,
     "disk_iops": lambda r: _sum(r.disk_rd_iops, r.disk_wr_iops),
     "disk_bytes": lambda r: _sum(r.disk_rd_bps, r.disk_wr_bps),
+    "disk_latency": lambda r: r.disk_latency_ms,
     "net_bytes": lambda r: _sum(r.net_rx_bps, r.net_tx_bps),
+    "net_packets": lambda r: r.net_pps,
+    "net_drops": lambda r: r.net_drops_ps,
 }
 
 

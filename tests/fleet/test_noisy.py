@@ -64,3 +64,23 @@ def test_one_quiet_sample_does_not_end_an_episode_three_in_a_row_do() -> None:
     assert watch.observe([quiet], at=3.0) == [] and watch.observe([quiet], at=4.0) == []
     (ended,) = watch.observe([quiet], at=5.0)
     assert not ended.began and watch.noisy == set()
+
+
+def test_ranking_by_steal_latency_packets_or_drops() -> None:
+    rows = [
+        vm("a", steal_pct=2.0, disk_latency_ms=9.5, net_pps=100.0, net_drops_ps=0.0),
+        vm("b", steal_pct=30.0, disk_latency_ms=0.4, net_pps=20_000.0),
+        vm("c", "hv2", steal_pct=7.5, net_pps=5.0, net_drops_ps=12.0),
+        vm("idle"),  # no request completed, nothing known: left out of every one
+    ]
+    assert [(r.name, v) for r, v in rank(rows, "steal")] == [("b", 30.0), ("c", 7.5), ("a", 2.0)]
+    assert [r.name for r, _ in rank(rows, "disk_latency")] == ["a", "b"]
+    assert [r.name for r, _ in rank(rows, "net_packets")] == ["b", "a", "c"]
+    assert [r.name for r, _ in rank(rows, "net_drops")] == ["c", "a"]
+    assert [r.name for r, _ in rank(rows, "steal", host="hv2")] == ["c"]
+
+
+def test_an_episode_can_be_watched_on_steal() -> None:
+    watch = NoisyWatch(NoisyRule("steal", threshold=20.0, hold_s=0.0))
+    (began,) = watch.observe([vm("starved", steal_pct=35.0)], at=0.0)
+    assert began.began and began.metric == "steal" and began.value == 35.0
