@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-from limen_tui.model import DomainRow
+from limen_tui.model import DomainRow, human_bytes
 
 Metric = Literal[
     "cpu",
@@ -37,6 +37,24 @@ FIGURES: Mapping[Metric, Callable[[DomainRow], float | None]] = {
     "net_packets": lambda r: r.net_pps,
     "net_drops": lambda r: r.net_drops_ps,
 }
+
+
+_SAID: Mapping[Metric, Callable[[float], str]] = {
+    "cpu": lambda v: f"{v:.0f}% of the host's CPU",
+    "steal": lambda v: f"{v:.0f}% steal (vCPUs waiting for a host CPU)",
+    "disk_iops": lambda v: f"{v:.0f} disk requests/s",
+    "disk_bytes": lambda v: f"{human_bytes(v)}B/s of disk",
+    "disk_latency": lambda v: f"{v:.1f} ms per disk request",
+    "net_bytes": lambda v: f"{human_bytes(v)}B/s of network",
+    "net_packets": lambda v: f"{v:.0f} packets/s",
+    "net_drops": lambda v: f"{v:.0f} drops/s",
+}
+
+
+def said(metric: Metric, value: float) -> str:
+    """A figure in words for the event log: "63% of the host's CPU", "12.3 ms per disk
+    request"."""
+    return _SAID[metric](value)
 
 
 def _sum(a: float | None, b: float | None) -> float | None:

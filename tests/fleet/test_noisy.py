@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import get_args
 
-from limen_tui.fleet.noisy import NoisyRule, NoisyWatch, rank
+from limen_tui.fleet.noisy import Metric, NoisyRule, NoisyWatch, rank, said
 from limen_tui.model import DomainRow, PowerState
 
 
@@ -84,3 +85,14 @@ def test_an_episode_can_be_watched_on_steal() -> None:
     watch = NoisyWatch(NoisyRule("steal", threshold=20.0, hold_s=0.0))
     (began,) = watch.observe([vm("starved", steal_pct=35.0)], at=0.0)
     assert began.began and began.metric == "steal" and began.value == 35.0
+
+
+def test_every_figure_is_said_in_words_with_its_unit() -> None:
+    assert said("cpu", 63.4) == "63% of the host's CPU"
+    assert said("steal", 35.2) == "35% steal (vCPUs waiting for a host CPU)"
+    assert said("disk_latency", 12.345) == "12.3 ms per disk request"
+    assert said("net_packets", 5432.1) == "5432 packets/s"
+    assert said("net_drops", 3.0) == "3 drops/s"
+    assert said("disk_bytes", 3 * 1024 * 1024) == "3.0MB/s of disk"
+    for metric in get_args(Metric):
+        assert said(metric, 1.0)  # none is missing

@@ -115,3 +115,18 @@ async def test_a_noisy_episode_is_an_alert_line_in_the_event_log_and_said_once()
         app.publish(NoisyEpisode("demo", "u1", "web-01", "cpu", False, 3.0, time.monotonic()))
         await pilot.pause()
         assert any("web-01 is quiet again" in ln.text for ln in events.buffer.copy())
+
+
+async def test_an_episode_on_any_figure_is_said_with_its_unit() -> None:
+    app = injected_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await inject(app)
+        events = app.query_one("#events", EventLog)
+        app.publish(
+            NoisyEpisode("demo", "u2", "db-01", "disk_latency", True, 25.0, time.monotonic())
+        )
+        await pilot.pause()
+        assert any(
+            "NOISY NEIGHBOUR db-01: 25.0 ms per disk request" in ln.text
+            for ln in events.buffer.copy()
+        )
