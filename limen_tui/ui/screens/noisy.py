@@ -49,8 +49,8 @@ WORDS: dict[str, Metric] = {
 REFRESH_S = 2.0
 LIMIT = 50
 WIDE = 110
-"""From this many columns every figure has its column; below, the host's CPU, disk and network
-and the figure ranked by."""
+"""From this many columns of table (a terminal of 114) every figure has its column; below, the
+host's CPU, disk and network and the figure ranked by."""
 
 
 def _count(n: float | None) -> str:
