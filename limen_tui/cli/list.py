@@ -76,6 +76,10 @@ FIGURES = (
     "disk_wr_iops",
     "net_rx_bps",
     "net_tx_bps",
+    "steal_pct",
+    "disk_latency_ms",
+    "net_pps",
+    "net_drops_ps",
 )
 """The figures a demo makes up (everything else of a row is the test driver's own word)."""
 

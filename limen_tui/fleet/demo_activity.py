@@ -57,6 +57,10 @@ class DemoActivity:
                         disk_wr_iops=0.0,
                         net_rx_bps=0.0,
                         net_tx_bps=0.0,
+                        steal_pct=0.0,
+                        disk_latency_ms=None,  # no request completed
+                        net_pps=0.0,
+                        net_drops_ps=0.0,
                     )
                 )
                 continue
@@ -70,6 +74,12 @@ class DemoActivity:
             io = (1 + wave) * ((s >> 16) % 40 + 1) * _MIB / 4
             net = (1 + math.cos(at / 17 + phase)) * ((s >> 24) % 20 + 1) * _MIB / 8
             mem = row.mem_current_kib or row.mem_max_kib or 0
+            # a few VMs starved of host CPU, most barely; a few with slow disks or dropping
+            steal = (s >> 32) % 100
+            steal_pct = (8 + steal % 12) * (1 + wave) / 2 if steal < 15 else steal % 20 / 10
+            steal_pct *= min(1.0, cpu / 20)  # an idle vCPU waits for nothing
+            latency = 0.3 + (s >> 40) % 25 / 5 + (12.0 if (s >> 40) % 11 == 0 else 0.0)
+            drops = 1 + (s >> 48) % 3 if (s >> 48) % 7 == 0 else 0
             shown.append(
                 replace(
                     row,
@@ -82,6 +92,10 @@ class DemoActivity:
                     disk_wr_iops=io / 131072,
                     net_rx_bps=net,
                     net_tx_bps=net / 3,
+                    steal_pct=round(steal_pct, 1),
+                    disk_latency_ms=round(latency * (1.2 + wave / 5), 2) if io >= 65536 else None,
+                    net_pps=(net + net / 3) / (300 + (s >> 52) % 1200),
+                    net_drops_ps=round(drops * (1 + wave), 1),
                     made_up=True,
                 )
             )

@@ -31,7 +31,7 @@ from limen_tui.fleet.host_resources import HostResources
 from limen_tui.fleet.host_store import HostStore
 from limen_tui.fleet.link import LibvirtLink
 from limen_tui.fleet.logs import HostLogs
-from limen_tui.fleet.noisy import NoisyRule, NoisyWatch
+from limen_tui.fleet.noisy import NoisyRule, NoisyWatch, said
 from limen_tui.fleet.operations import AuditSink, Operation
 from limen_tui.fleet.row_book import RowBook
 from limen_tui.fleet.runner import ActionRunner
@@ -307,7 +307,7 @@ class Host(HostResources):
         for episode in self.noisy.observe(changed, time.monotonic()):
             verb = "is a noisy neighbour" if episode.began else "is quiet again"
             log.warning(
-                "%s: %s %s (%.0f%% of the host's CPU)", self.key, episode.name, verb, episode.value
+                "%s: %s %s (%s)", self.key, episode.name, verb, said(episode.metric, episode.value)
             )
             self._publish(episode)
         self._publish(DomainsRefreshed(self.key, changed, removed, tick))

@@ -11,18 +11,50 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-from limen_tui.model import DomainRow
+from limen_tui.model import DomainRow, human_bytes
 
-Metric = Literal["cpu", "disk_iops", "disk_bytes", "net_bytes"]
-"""What a VM is ranked by: its share of the host's CPU (cores used / host cores, in %), disk
-requests/s, disk bytes/s, network bytes/s (both directions together)."""
+Metric = Literal[
+    "cpu",
+    "steal",
+    "disk_iops",
+    "disk_bytes",
+    "disk_latency",
+    "net_bytes",
+    "net_packets",
+    "net_drops",
+]
+"""What a VM is ranked by: its share of the host's CPU (cores used / host cores, in %), steal
+(% of its own vCPUs' time spent waiting for a host CPU), disk requests/s, disk bytes/s, disk
+latency (ms per request), network bytes/s, packets/s, drops/s (both directions together)."""
 
 FIGURES: Mapping[Metric, Callable[[DomainRow], float | None]] = {
     "cpu": lambda r: r.cpu_host_pct,
+    "steal": lambda r: r.steal_pct,
     "disk_iops": lambda r: _sum(r.disk_rd_iops, r.disk_wr_iops),
     "disk_bytes": lambda r: _sum(r.disk_rd_bps, r.disk_wr_bps),
+    "disk_latency": lambda r: r.disk_latency_ms,
     "net_bytes": lambda r: _sum(r.net_rx_bps, r.net_tx_bps),
+    "net_packets": lambda r: r.net_pps,
+    "net_drops": lambda r: r.net_drops_ps,
 }
+
+
+_SAID: Mapping[Metric, Callable[[float], str]] = {
+    "cpu": lambda v: f"{v:.0f}% of the host's CPU",
+    "steal": lambda v: f"{v:.0f}% steal (vCPUs waiting for a host CPU)",
+    "disk_iops": lambda v: f"{v:.0f} disk requests/s",
+    "disk_bytes": lambda v: f"{human_bytes(v)}B/s of disk",
+    "disk_latency": lambda v: f"{v:.1f} ms per disk request",
+    "net_bytes": lambda v: f"{human_bytes(v)}B/s of network",
+    "net_packets": lambda v: f"{v:.0f} packets/s",
+    "net_drops": lambda v: f"{v:.0f} drops/s",
+}
+
+
+def said(metric: Metric, value: float) -> str:
+    """A figure in words for the event log: "63% of the host's CPU", "12.3 ms per disk
+    request"."""
+    return _SAID[metric](value)
 
 
 def _sum(a: float | None, b: float | None) -> float | None:

@@ -72,6 +72,15 @@ class DomainCounters:
     net_tx_bytes: int | None = None
     block_rd_reqs: int | None = None
     block_wr_reqs: int | None = None
+    vcpu_delay_ns: int | None = None
+    """`vcpu.N.delay` summed: time the vCPUs were runnable but the host ran something else."""
+    block_rd_times_ns: int | None = None
+    block_wr_times_ns: int | None = None
+    """`rd.times`/`wr.times` summed over the disks: time spent on completed requests."""
+    net_rx_pkts: int | None = None
+    net_tx_pkts: int | None = None
+    net_rx_drop: int | None = None
+    net_tx_drop: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +120,16 @@ class DomainRow:
     """The operator's tags, kept in the domain's metadata under limen-tui's namespace."""
     os: str | None = None
     """The guest's OS when known (libosinfo's id in the domain metadata, or the agent)."""
+    steal_pct: float | None = None
+    """Steal: time the vCPUs waited, runnable, for a host CPU, in % of the VM's own vCPUs
+    (100% = every vCPU waited the whole time)."""
+    disk_latency_ms: float | None = None
+    """Average time of a disk request completed in the interval, reads and writes together;
+    None when none completed."""
+    net_pps: float | None = None
+    """Packets per second, received and sent, all NICs together."""
+    net_drops_ps: float | None = None
+    """Packets dropped per second, received and sent, all NICs together."""
 
     @property
     def key(self) -> tuple[str, str]:
@@ -132,6 +151,10 @@ class DomainRow:
             net_rx_bps=None,
             net_tx_bps=None,
             mem_used_kib=None,
+            steal_pct=None,
+            disk_latency_ms=None,
+            net_pps=None,
+            net_drops_ps=None,
             address=None,
             address_source=None,
         )

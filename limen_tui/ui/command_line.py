@@ -36,7 +36,9 @@ RESOURCES: dict[str, str] = {
     "audit": "the operations pane (the audit log: limen-tui audit)",
     "logs": "the selected VM's QEMU log",
     "diag": "diagnostics: libvirt calls, cache",
-    "top": "noisy neighbours: VMs ranked by their share of the host (:top iops, :top net hv2)",
+    "top": (
+        "noisy neighbours: VMs ranked by CPU, steal, disk, latency, packets, drops (:top steal hv2)"
+    ),
 }
 """Views the command line opens, with what each shows (for :help and the palette)."""
 

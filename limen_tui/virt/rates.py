@@ -12,6 +12,31 @@ def per_second(before: int | None, after: int | None, seconds: float) -> float |
     return (after - before) / seconds
 
 
+def _delta(before: int | None, after: int | None) -> int | None:
+    return None if before is None or after is None or after < before else after - before
+
+
+def _both(a: int | None, b: int | None) -> int | None:
+    return None if a is None or b is None else a + b
+
+
+def latency_ms(before: DomainCounters, now: DomainCounters) -> float | None:
+    """Average time of the disk requests completed between two samples, reads and writes
+    together; None when none completed (an idle disk has no latency, not a zero one) or a
+    counter went back."""
+    reqs = _delta(
+        _both(before.block_rd_reqs, before.block_wr_reqs),
+        _both(now.block_rd_reqs, now.block_wr_reqs),
+    )
+    times = _delta(
+        _both(before.block_rd_times_ns, before.block_wr_times_ns),
+        _both(now.block_rd_times_ns, now.block_wr_times_ns),
+    )
+    if not reqs or times is None:
+        return None
+    return times / reqs / 1e6
+
+
 def memory_used_kib(c: DomainCounters) -> int | None:
     """Memory the guest really uses: guest-reported when the balloon driver says, else host RSS."""
     if c.mem_available_kib is not None and c.mem_usable_kib is not None:
@@ -33,7 +58,7 @@ def domain_row(
 ) -> DomainRow:
     """One table row: counters of this tick against the last, over `seconds` of wall time."""
     vcpus = now.vcpus if now.vcpus is not None else vcpus_hint
-    cpu_pct = cpu_host_pct = None
+    cpu_pct = cpu_host_pct = steal_pct = disk_latency_ms = None
     active = now.state.is_active
     if active and before is not None:
         ns_per_s = per_second(before.cpu_time_ns, now.cpu_time_ns, seconds)
@@ -42,11 +67,20 @@ def domain_row(
                 cpu_pct = ns_per_s / 1e9 / vcpus * 100.0
             if host_cpus:
                 cpu_host_pct = ns_per_s / 1e9 / host_cpus * 100.0
+        delay_per_s = per_second(before.vcpu_delay_ns, now.vcpu_delay_ns, seconds)
+        if delay_per_s is not None and vcpus:
+            steal_pct = delay_per_s / 1e9 / vcpus * 100.0
+        disk_latency_ms = latency_ms(before, now)
 
     def rate(field: str) -> float | None:
         if not active or before is None:
             return None
         return per_second(getattr(before, field), getattr(now, field), seconds)
+
+    def rate2(a: str, b: str) -> float | None:
+        """Two directions together: unknown only when neither is known."""
+        ra, rb = rate(a), rate(b)
+        return None if ra is None and rb is None else (ra or 0.0) + (rb or 0.0)
 
     return DomainRow(
         host=host,
@@ -67,4 +101,8 @@ def domain_row(
         net_tx_bps=rate("net_tx_bytes"),
         autostart=autostart,
         persistent=persistent,
+        steal_pct=steal_pct,
+        disk_latency_ms=disk_latency_ms,
+        net_pps=rate2("net_rx_pkts", "net_tx_pkts"),
+        net_drops_ps=rate2("net_rx_drop", "net_tx_drop"),
     )

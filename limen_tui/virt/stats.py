@@ -27,20 +27,36 @@ def _int(stats: Mapping[str, Any], key: str) -> int | None:
     return value if type(value) is int else None
 
 
-def _sum_indexed(stats: Mapping[str, Any], prefix: str, field: str) -> int | None:
-    """Sum `prefix.N.field` over `prefix.count` devices; None when no device reports it."""
+def _sums_indexed(
+    stats: Mapping[str, Any], prefix: str, fields: tuple[str, ...]
+) -> list[int | None]:
+    """Each `prefix.N.field` summed over `prefix.count` devices, in one pass; None where no
+    device reports it."""
+    totals: list[int | None] = [None] * len(fields)
     count = _int(stats, f"{prefix}.count")
-    if not count:
-        return None
+    for i in range(count or 0):
+        for f, field in enumerate(fields):
+            value = _int(stats, f"{prefix}.{i}.{field}")
+            if value is not None:
+                totals[f] = (totals[f] or 0) + value
+    return totals
+
+
+def _vcpu_sum(stats: Mapping[str, Any], field: str) -> int | None:
+    """`vcpu.N.field` summed over the vCPUs libvirt lists (up to `vcpu.maximum`: an offline
+    vCPU has no entry); None when none reports it."""
     total: int | None = None
-    for i in range(count):
-        value = _int(stats, f"{prefix}.{i}.{field}")
+    for i in range(_int(stats, "vcpu.maximum") or 0):
+        value = _int(stats, f"vcpu.{i}.{field}")
         if value is not None:
             total = (total or 0) + value
     return total
 
 
-BLOCK_FIELDS = ("rd.bytes", "wr.bytes", "rd.reqs", "wr.reqs")
+NET_FIELDS = ("rx.bytes", "tx.bytes", "rx.pkts", "tx.pkts", "rx.drop", "tx.drop")
+
+
+BLOCK_FIELDS = ("rd.bytes", "wr.bytes", "rd.reqs", "wr.reqs", "rd.times", "wr.times")
 
 
 def _block_sums(stats: Mapping[str, Any]) -> list[int | None]:
@@ -73,7 +89,8 @@ def _block_sums(stats: Mapping[str, Any]) -> list[int | None]:
 
 def parse_record(uuid: str, name: str, stats: Mapping[str, Any]) -> DomainCounters:
     """Read one domain's bulk stats; every missing key stays None (shown as n/a)."""
-    rd_bytes, wr_bytes, rd_reqs, wr_reqs = _block_sums(stats)
+    rd_bytes, wr_bytes, rd_reqs, wr_reqs, rd_times, wr_times = _block_sums(stats)
+    rx_bytes, tx_bytes, rx_pkts, tx_pkts, rx_drop, tx_drop = _sums_indexed(stats, "net", NET_FIELDS)
     return DomainCounters(
         uuid=uuid,
         name=name,
@@ -89,8 +106,15 @@ def parse_record(uuid: str, name: str, stats: Mapping[str, Any]) -> DomainCounte
         mem_available_kib=_int(stats, "balloon.available"),
         block_rd_bytes=rd_bytes,
         block_wr_bytes=wr_bytes,
-        net_rx_bytes=_sum_indexed(stats, "net", "rx.bytes"),
-        net_tx_bytes=_sum_indexed(stats, "net", "tx.bytes"),
+        net_rx_bytes=rx_bytes,
+        net_tx_bytes=tx_bytes,
         block_rd_reqs=rd_reqs,
         block_wr_reqs=wr_reqs,
+        vcpu_delay_ns=_vcpu_sum(stats, "delay"),
+        block_rd_times_ns=rd_times,
+        block_wr_times_ns=wr_times,
+        net_rx_pkts=rx_pkts,
+        net_tx_pkts=tx_pkts,
+        net_rx_drop=rx_drop,
+        net_tx_drop=tx_drop,
     )

@@ -6,6 +6,8 @@ same path as a real host's.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from limen_tui.config.settings import Settings
 from limen_tui.demo import demo_uri
 from limen_tui.fleet.demo_activity import DemoActivity
@@ -73,3 +75,21 @@ async def test_a_demo_host_without_activity_stays_as_the_driver_says() -> None:
         assert all(r.cpu_pct is None and not r.made_up for r in host.rows.values())
     finally:
         await host.stop()
+
+
+def test_the_demo_makes_up_steal_latency_packets_and_drops_too() -> None:
+    rows = [_row(f"vm-{i}") for i in range(40)]
+    shown = DemoActivity().counters(rows, 100.0)
+    assert all(r.steal_pct is not None for r in shown)
+    steal = [r.steal_pct or 0.0 for r in shown]
+    assert all(0.0 <= s <= 100.0 for s in steal)
+    assert any(s > 5 for s in steal) and sorted(steal)[20] < 5  # a few starved, most not
+    latencies = [r.disk_latency_ms for r in shown if r.disk_latency_ms is not None]
+    assert len(latencies) > 30 and all(0.1 < ms < 50 for ms in latencies)
+    idle = [r for r in shown if (r.disk_rd_iops or 0) + (r.disk_wr_iops or 0) < 1]
+    assert all(r.disk_latency_ms is None for r in idle)  # no request, no latency
+    assert all(r.net_pps is not None and r.net_pps >= 0 for r in shown)
+    drops = [r.net_drops_ps for r in shown]
+    assert 0 < sum(1 for d in drops if d) < 15  # most VMs drop nothing
+    paused = DemoActivity().counters([replace(shown[0], state=PowerState.PAUSED)], 101.0)
+    assert (paused[0].steal_pct, paused[0].net_pps, paused[0].disk_latency_ms) == (0.0, 0.0, None)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import get_args
 
-from limen_tui.fleet.noisy import NoisyRule, NoisyWatch, rank
+from limen_tui.fleet.noisy import Metric, NoisyRule, NoisyWatch, rank, said
 from limen_tui.model import DomainRow, PowerState
 
 
@@ -64,3 +65,34 @@ def test_one_quiet_sample_does_not_end_an_episode_three_in_a_row_do() -> None:
     assert watch.observe([quiet], at=3.0) == [] and watch.observe([quiet], at=4.0) == []
     (ended,) = watch.observe([quiet], at=5.0)
     assert not ended.began and watch.noisy == set()
+
+
+def test_ranking_by_steal_latency_packets_or_drops() -> None:
+    rows = [
+        vm("a", steal_pct=2.0, disk_latency_ms=9.5, net_pps=100.0, net_drops_ps=0.0),
+        vm("b", steal_pct=30.0, disk_latency_ms=0.4, net_pps=20_000.0),
+        vm("c", "hv2", steal_pct=7.5, net_pps=5.0, net_drops_ps=12.0),
+        vm("idle"),  # no request completed, nothing known: left out of every one
+    ]
+    assert [(r.name, v) for r, v in rank(rows, "steal")] == [("b", 30.0), ("c", 7.5), ("a", 2.0)]
+    assert [r.name for r, _ in rank(rows, "disk_latency")] == ["a", "b"]
+    assert [r.name for r, _ in rank(rows, "net_packets")] == ["b", "a", "c"]
+    assert [r.name for r, _ in rank(rows, "net_drops")] == ["c", "a"]
+    assert [r.name for r, _ in rank(rows, "steal", host="hv2")] == ["c"]
+
+
+def test_an_episode_can_be_watched_on_steal() -> None:
+    watch = NoisyWatch(NoisyRule("steal", threshold=20.0, hold_s=0.0))
+    (began,) = watch.observe([vm("starved", steal_pct=35.0)], at=0.0)
+    assert began.began and began.metric == "steal" and began.value == 35.0
+
+
+def test_every_figure_is_said_in_words_with_its_unit() -> None:
+    assert said("cpu", 63.4) == "63% of the host's CPU"
+    assert said("steal", 35.2) == "35% steal (vCPUs waiting for a host CPU)"
+    assert said("disk_latency", 12.345) == "12.3 ms per disk request"
+    assert said("net_packets", 5432.1) == "5432 packets/s"
+    assert said("net_drops", 3.0) == "3 drops/s"
+    assert said("disk_bytes", 3 * 1024 * 1024) == "3.0MB/s of disk"
+    for metric in get_args(Metric):
+        assert said(metric, 1.0)  # none is missing

@@ -80,6 +80,33 @@ def rate(before: DomStats, after: DomStats, name: str, group: str, field: str) -
     return delta / (after.at - before.at)
 
 
+def latency_ms(before: DomStats, after: DomStats, name: str) -> float:
+    """Average time of the disk requests completed in the interval, reads and writes together:
+    the delta of ``rd.times + wr.times`` (ns) over the delta of ``rd.reqs + wr.reqs``."""
+    a, b = before.of(name), after.of(name)
+    times = sum(summed(b, "block", f) - summed(a, "block", f) for f in ("rd.times", "wr.times"))
+    reqs = sum(summed(b, "block", f) - summed(a, "block", f) for f in ("rd.reqs", "wr.reqs"))
+    assert reqs > 0, "no disk request completed in the interval"
+    return times / reqs / 1e6
+
+
+def steal_percent(before: DomStats, after: DomStats, name: str) -> float | None:
+    """Time the vCPUs waited, runnable, for a host CPU (``vcpu.N.delay``) per second of wall
+    time, as a percentage of the VM's vCPUs; None when libvirt reports no delay."""
+    a, b = before.of(name), after.of(name)
+    vcpus, maximum = b["vcpu.current"], b["vcpu.maximum"]
+    assert isinstance(vcpus, int) and isinstance(maximum, int)
+    keys = [f"vcpu.{i}.delay" for i in range(maximum) if f"vcpu.{i}.delay" in b]
+    if not keys:
+        return None
+    delta = 0
+    for key in keys:
+        x, y = a[key], b[key]
+        assert isinstance(x, int) and isinstance(y, int)
+        delta += y - x
+    return delta / (after.at - before.at) / 1e9 / vcpus * 100.0
+
+
 def cpu_percent(before: DomStats, after: DomStats, name: str) -> float:
     """CPU time used per second of wall time, as a percentage of the VM's vCPUs."""
     a, b = before.of(name), after.of(name)

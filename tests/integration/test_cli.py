@@ -36,7 +36,17 @@ def test_list_demo_json_has_every_domain_and_says_which_figures_are_made_up() ->
     rows = json.loads(out.stdout)
     assert len(rows) >= 40
     assert {"running", "paused", "shut off"} <= {r["state"] for r in rows}
-    figures = ("cpu_pct", "mem_used_kib", "disk_rd_bps", "disk_wr_iops", "net_rx_bps")
+    figures = (
+        "cpu_pct",
+        "mem_used_kib",
+        "disk_rd_bps",
+        "disk_wr_iops",
+        "net_rx_bps",
+        "steal_pct",
+        "disk_latency_ms",
+        "net_pps",
+        "net_drops_ps",
+    )
     for r in rows:
         # The test driver reports no counters: every figure present is the demo's, and says so.
         shown = [f for f in figures if r[f] is not None]

@@ -106,6 +106,21 @@ def test_cpu_percent_is_virshs(libvirtd: str, guest: LinuxGuest, load: list[str]
     check({"CPU %": (m.row.cpu_pct, domstats.cpu_percent(m.before, m.after, guest.name))}, 20)
 
 
+def test_steal_is_virshs(libvirtd: str, guest: LinuxGuest, load: list[str]) -> None:
+    """Steal (vcpu.N.delay) while the guest burns CPU on a host shared with other guests.
+    Steal can be near zero on a quiet host, so the bound is 10% or 1 point, whichever is
+    wider; where libvirt reports no delay the console says n/a, not 0."""
+    start_load(guest, load, [":"])
+    m = measure(libvirtd, guest)
+    theirs = domstats.steal_percent(m.before, m.after, guest.name)
+    print(f"steal %: console {m.row.steal_pct}, virsh {theirs}")  # shown with -rP
+    if theirs is None:
+        assert m.row.steal_pct is None
+        return
+    assert m.row.steal_pct is not None
+    assert abs(m.row.steal_pct - theirs) <= max(1.0, TOLERANCE * theirs)
+
+
 def test_memory_used_is_what_the_guest_reports(libvirtd: str, guest: LinuxGuest) -> None:
     m = measure(libvirtd, guest)
     theirs = domstats.memory_used_kib(m.after, guest.name)
@@ -172,6 +187,28 @@ def test_network_bytes_are_virshs(
         },
         floor=10_000,
     )
+
+
+def test_network_packets_are_virshs(libvirtd: str, guest: LinuxGuest, load: list[str]) -> None:
+    """Packets/s (both directions, both NICs together), what the noisy view ranks by."""
+    start_load(guest, load, [f"ping -A -q -s 56 {nic.host_ip}" for nic in guest.nics])
+    m = measure(libvirtd, guest)
+
+    def ref(field: str) -> float:
+        return domstats.rate(m.before, m.after, guest.name, "net", field)
+
+    check({"net packets/s": (m.row.net_pps, ref("rx.pkts") + ref("tx.pkts"))}, floor=50)
+
+
+def test_disk_latency_is_virshs(libvirtd: str, guest: LinuxGuest, load: list[str]) -> None:
+    """Milliseconds per request completed in the interval, while the guest writes: virsh's
+    delta of rd.times + wr.times over the delta of rd.reqs + wr.reqs."""
+    start_load(guest, load, ["dd if=/dev/zero of=/dev/vda bs=64k count=256 oflag=direct"])
+    m = measure(libvirtd, guest)
+    writes = domstats.rate(m.before, m.after, guest.name, "block", "wr.reqs")
+    assert writes >= 5, f"too little load: {writes:.1f} writes/s"
+    theirs = domstats.latency_ms(m.before, m.after, guest.name)
+    check({"disk latency ms": (m.row.disk_latency_ms, theirs)}, floor=0.001)
 
 
 def test_only_backing_chain_layers_are_left_out(libvirtd: str, guest: LinuxGuest) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from limen_tui.model import DomainCounters, PowerState
@@ -93,3 +95,113 @@ def test_memory_used_prefers_guest_view_over_rss() -> None:
 
 def test_zero_or_negative_interval_gives_no_rate() -> None:
     assert per_second(0, 10, 0.0) is None
+
+
+def test_steal_is_delay_per_second_over_the_vms_vcpus() -> None:
+    before = counters(vcpus=2, vcpu_delay_ns=1_000_000_000)
+    after = counters(vcpus=2, vcpu_delay_ns=2_000_000_000)
+    # 1 s of waiting over 2 s on 2 vCPUs: a quarter of the vCPUs' time was stolen
+    assert domain_row("h", after, before, 2.0, 8).steal_pct == pytest.approx(25.0)
+
+
+def test_disk_latency_is_time_per_request_completed_in_the_interval() -> None:
+    before = counters(
+        block_rd_reqs=100, block_wr_reqs=10, block_rd_times_ns=10**9, block_wr_times_ns=10**9
+    )
+    after = counters(
+        block_rd_reqs=106,
+        block_wr_reqs=14,
+        block_rd_times_ns=10**9 + 6_000_000,
+        block_wr_times_ns=10**9 + 24_000_000,
+    )
+    # 30 ms over 10 requests, however long the interval
+    assert domain_row("h", after, before, 2.0, 4).disk_latency_ms == pytest.approx(3.0)
+    assert domain_row("h", after, before, 7.0, 4).disk_latency_ms == pytest.approx(3.0)
+
+
+def test_no_request_in_the_interval_has_no_latency_not_zero() -> None:
+    idle = counters(
+        block_rd_reqs=5, block_wr_reqs=5, block_rd_times_ns=10**6, block_wr_times_ns=10**6
+    )
+    row = domain_row("h", idle, idle, 2.0, 4)
+    assert row.disk_latency_ms is None
+    assert row.disk_rd_iops == 0.0  # the disk is known, it was idle
+
+
+def test_packets_and_drops_per_second_add_both_directions() -> None:
+    before = counters(net_rx_pkts=100, net_tx_pkts=50, net_rx_drop=0, net_tx_drop=1)
+    after = counters(net_rx_pkts=500, net_tx_pkts=250, net_rx_drop=6, net_tx_drop=3)
+    row = domain_row("h", after, before, 2.0, 4)
+    assert row.net_pps == pytest.approx(300.0)
+    assert row.net_drops_ps == pytest.approx(4.0)
+
+
+def test_counters_that_went_back_give_no_steal_latency_or_packets() -> None:
+    before = counters(
+        vcpus=1,
+        vcpu_delay_ns=9_000_000_000,
+        block_rd_reqs=1000,
+        block_wr_reqs=1000,
+        block_rd_times_ns=10**10,
+        block_wr_times_ns=10**10,
+        net_rx_pkts=10**6,
+        net_tx_pkts=10**6,
+        net_rx_drop=50,
+        net_tx_drop=50,
+    )
+    after = counters(  # the VM restarted: every counter began again
+        vcpus=1,
+        vcpu_delay_ns=1000,
+        block_rd_reqs=3,
+        block_wr_reqs=2,
+        block_rd_times_ns=5000,
+        block_wr_times_ns=5000,
+        net_rx_pkts=10,
+        net_tx_pkts=10,
+        net_rx_drop=0,
+        net_tx_drop=0,
+    )
+    row = domain_row("h", after, before, 1.0, 4)
+    assert row.steal_pct is None
+    assert row.disk_latency_ms is None
+    assert row.net_pps is None and row.net_drops_ps is None
+
+
+def test_a_stopped_vm_shows_no_steal_latency_packets_or_drops() -> None:
+    before = counters(
+        vcpus=1,
+        vcpu_delay_ns=0,
+        block_rd_reqs=0,
+        block_wr_reqs=0,
+        block_rd_times_ns=0,
+        block_wr_times_ns=0,
+        net_rx_pkts=0,
+        net_tx_pkts=0,
+        net_rx_drop=0,
+        net_tx_drop=0,
+    )
+    after = replace(
+        before,
+        vcpu_delay_ns=10**9,
+        block_rd_reqs=10,
+        block_rd_times_ns=10**7,
+        net_rx_pkts=100,
+        net_rx_drop=1,
+    )
+    running = domain_row("h", after, before, 1.0, 4)
+    assert None not in (
+        running.steal_pct,
+        running.disk_latency_ms,
+        running.net_pps,
+        running.net_drops_ps,
+    )
+    for row in (
+        running.with_state(PowerState.SHUTOFF),
+        domain_row("h", replace(after, state=PowerState.SHUTOFF), before, 1.0, 4),
+    ):
+        assert (row.steal_pct, row.disk_latency_ms, row.net_pps, row.net_drops_ps) == (
+            None,
+            None,
+            None,
+            None,
+        )

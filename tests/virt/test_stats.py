@@ -147,3 +147,72 @@ def test_devices_with_no_counters_are_unknown_not_zero() -> None:
 
 def test_unknown_state_code_reads_as_no_state() -> None:
     assert parse_record("u", "n", {"state.state": 42}).state is PowerState.NOSTATE
+
+
+# What the noisy-neighbour view ranks by, beside the bytes: shape of a real QEMU 7.2 /
+# libvirt 9.0 record (2 of 3 vCPUs online, a qcow2 disk listed with its backing layer, 2 NICs).
+NOISY_RECORD = {
+    "state.state": 1,
+    "vcpu.current": 2,
+    "vcpu.maximum": 3,
+    "vcpu.0.state": 1,
+    "vcpu.0.time": 5_000_000_000,
+    "vcpu.0.wait": 0,
+    "vcpu.0.delay": 120_000_000,
+    "vcpu.1.state": 1,
+    "vcpu.1.time": 4_000_000_000,
+    "vcpu.1.wait": 0,
+    "vcpu.1.delay": 30_000_000,
+    "block.count": 3,
+    "block.0.name": "vda",
+    "block.0.rd.reqs": 100,
+    "block.0.rd.times": 400_000_000,
+    "block.0.wr.reqs": 50,
+    "block.0.wr.times": 900_000_000,
+    "block.1.name": "vda",
+    "block.1.backingIndex": 3,
+    "block.1.rd.reqs": 7,
+    "block.1.rd.times": 99_000_000_000,
+    "block.2.name": "vdb",
+    "block.2.rd.reqs": 1,
+    "block.2.rd.times": 2_000_000,
+    "block.2.wr.reqs": 0,
+    "block.2.wr.times": 0,
+    "net.count": 2,
+    "net.0.name": "vnet0",
+    "net.0.rx.pkts": 1000,
+    "net.0.rx.drop": 3,
+    "net.0.tx.pkts": 700,
+    "net.0.tx.drop": 0,
+    "net.1.name": "vnet1",
+    "net.1.rx.pkts": 20,
+    "net.1.rx.drop": 1,
+    "net.1.tx.pkts": 10,
+    "net.1.tx.drop": 2,
+}
+
+
+def test_steal_is_the_vcpus_delay_summed() -> None:
+    assert parse_record("u", "n", NOISY_RECORD).vcpu_delay_ns == 150_000_000
+
+
+def test_request_times_count_top_layers_only() -> None:
+    c = parse_record("u", "n", NOISY_RECORD)
+    assert c.block_rd_times_ns == 400_000_000 + 2_000_000
+    assert c.block_wr_times_ns == 900_000_000
+    assert (c.block_rd_reqs, c.block_wr_reqs) == (101, 50)
+
+
+def test_packets_and_drops_are_summed_over_the_nics() -> None:
+    c = parse_record("u", "n", NOISY_RECORD)
+    assert (c.net_rx_pkts, c.net_tx_pkts) == (1020, 710)
+    assert (c.net_rx_drop, c.net_tx_drop) == (4, 2)
+
+
+def test_a_driver_without_delay_times_or_packets_leaves_them_unknown() -> None:
+    c = parse_record("u", "n", QEMU_RECORD)  # no vcpu.N.*, no *.times, no *.pkts
+    assert c.vcpu_delay_ns is None
+    assert c.block_rd_times_ns is None and c.block_wr_times_ns is None
+    assert c.net_rx_pkts is None and c.net_tx_drop is None
+    bare = parse_record("u", "n", {"state.state": 1})
+    assert bare.vcpu_delay_ns is None and bare.net_rx_pkts is None

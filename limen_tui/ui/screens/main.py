@@ -22,7 +22,7 @@ from textual.worker import Worker
 from limen_tui import __version__
 from limen_tui.config.settings import Settings
 from limen_tui.fleet.fleet import Fleet
-from limen_tui.fleet.noisy import NoisyEpisode
+from limen_tui.fleet.noisy import NoisyEpisode, said
 from limen_tui.fleet.registry import BUSY_WORDS
 from limen_tui.fleet.self_cost import RefreshPaced
 from limen_tui.fleet.updates import (
@@ -267,20 +267,14 @@ class MainScreen(WorkerFailuresToApp, MainCommands):
 
     def noisy_episode(self, update: NoisyEpisode) -> None:
         """A VM began (or ended) an episode of taking too much of its host: said once."""
-        what = {
-            "cpu": "of the host's CPU",
-            "disk_iops": "disk requests/s",
-            "disk_bytes": "disk bytes/s",
-            "net_bytes": "network bytes/s",
-        }[update.metric]
-        figure = f"{update.value:.0f}%" if update.metric == "cpu" else f"{update.value:.0f}"
+        figure = said(update.metric, update.value)
         where = f" on {update.host}" if self.show_host_names else ""
         if update.began:
-            text = f"NOISY NEIGHBOUR {update.name}{where}: {figure} {what} (:top ranks them)"
+            text = f"NOISY NEIGHBOUR {update.name}{where}: {figure} (:top ranks them)"
             self.events.alert(time.time(), text)
             self.notify(text, severity="warning", markup=False)
         else:
-            self.events.note(time.time(), f"{update.name}{where} is quiet again ({figure} {what})")
+            self.events.note(time.time(), f"{update.name}{where} is quiet again ({figure})")
 
     def refresh_paced(self, update: RefreshPaced) -> None:
         self.events.note(time.time(), str(update))

@@ -104,7 +104,8 @@ class MainCommands(MainKeys):
             self._top(args)
 
     def _top(self, args: tuple[str, ...]) -> None:
-        """`:top [cpu|iops|disk|net] [HOST]`: the noisy-neighbour view."""
+        """`:top [cpu|steal|iops|disk|latency|net|packets|drops] [HOST]`: the noisy-neighbour
+        view."""
         hosts = self.fleet.hosts if self.fleet is not None else {}
         metric: Metric = "cpu"
         host: str | None = None
