@@ -41,6 +41,16 @@ class VmRecent:
             self._lines.move_to_end(uuid)
         lines.append(line)
 
+    @property
+    def lines(self) -> int:
+        """Lines kept now, every VM's together (costs the number of VMs kept)."""
+        return sum(len(lines) for lines in self._lines.values())
+
+    @property
+    def bound(self) -> int:
+        """The most lines ever kept."""
+        return self._per_vm * self._vms
+
     def event(self, e: DomainEvent) -> None:
         text = f"event {e.kind} {e.event}" + (f" ({e.reason})" if e.reason else "")
         trouble = e.event == "crashed" or e.reason in ("crashed", "failed", "I/O error")
