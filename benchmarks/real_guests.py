@@ -28,12 +28,14 @@ import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
+from subprocess import DEVNULL
 
 import libvirt
 
 from limen_tui.virt import stats
 from limen_tui.virt.calls import CallCounter
 from limen_tui.virt.collector import NOWAIT, DomainCollector
+from limen_tui.virt.vm_stats import read_vm_sample
 from tests.harness.domstats import TABLE_GROUP_OPTIONS
 from tests.harness.guest_image import guest_boot
 from tests.harness.libvirtd import (
@@ -114,8 +116,11 @@ WINDOW_TRIES = 8
 class Watchers:
     """What each window runs, on a connection opened again after a daemon restart."""
 
-    def __init__(self) -> None:
+    def __init__(self, opened: str) -> None:
         self.conn = libvirt.open(SYSTEM_URI)
+        self.opened = opened
+        """The guest whose VM screen is open in the "+ VM screen" windows."""
+        self.opened_uuid = self.conn.lookupByName(opened).UUIDString()
         self.collector = DomainCollector(self.conn, "bench", os.cpu_count(), CallCounter())
         self.collector.collect()
         self.argv = ["virsh", "-q", "-c", SYSTEM_URI, "domstats", "--raw", *TABLE_GROUP_OPTIONS]
@@ -134,13 +139,30 @@ class Watchers:
         def virsh() -> None:
             subprocess.run(self.argv, check=True, stdout=subprocess.DEVNULL)
 
+        def console_vm_screen() -> None:
+            # The table's tick for every VM, and the VM screen's per-device read of one.
+            self.collector.collect()
+            read_vm_sample(self.conn, self.opened_uuid, CallCounter(), {})
+
+        def virsh_vm_screen() -> None:
+            virsh()
+            one = ["virsh", "-q", "-c", SYSTEM_URI]
+            subprocess.run([*one, "domstats", "--raw", self.opened], check=True, stdout=DEVNULL)
+            subprocess.run([*one, "domblkinfo", self.opened, "--all"], check=True, stdout=DEVNULL)
+
         def raw(flag: int) -> Callable[[], None]:
             def call() -> None:
                 self.conn.getAllDomainStats(flag, NOWAIT)
 
             return call
 
-        actions = {"idle before": idle, "console": console, "virsh": virsh}
+        actions = {
+            "idle before": idle,
+            "console": console,
+            "virsh": virsh,
+            "console + VM screen": console_vm_screen,
+            "virsh + VM screen": virsh_vm_screen,
+        }
         if per_group:
             actions.update({f"raw {group}": raw(flag) for group, flag in GROUPS.items()})
         actions["idle after"] = idle
@@ -154,7 +176,7 @@ def measure_windows(
     restart hit is measured again on a fresh connection; returns the windows, the running
     domains and how many windows were measured again."""
     qemus = [qemu_pid(g.name) for g in guests]
-    watchers = Watchers()
+    watchers = Watchers(guests[0].name)
     windows: Windows = {}
     again = 0
     try:
@@ -174,7 +196,7 @@ def measure_windows(
                     again += 1
                     watchers.close()
                     ensure_libvirtd()
-                    watchers = Watchers()
+                    watchers = Watchers(guests[0].name)
         return windows, domains, again
     finally:
         watchers.close()
@@ -208,7 +230,9 @@ def run(guests: int, ticks: int, interval: float, per_group: bool) -> dict[str, 
         results[what] = {
             "libvirtd_ms_per_tick": (m["libvirtd_s"] - base["libvirtd_s"]) / ticks * 1000,
             "qemu_ms_per_tick": (m["qemu_s"] - base["qemu_s"]) / ticks * 1000,
-            "watcher_ms_per_tick": (m["virsh_s"] if what == "virsh" else m["own_s"]) / ticks * 1000,
+            "watcher_ms_per_tick": (m["virsh_s"] if what.startswith("virsh") else m["own_s"])
+            / ticks
+            * 1000,
             "wall_ms": m["wall_ms"],
         }
     return {
@@ -243,12 +267,12 @@ def main() -> None:
         f"idle noise ms/tick {out['idle_noise_ms_per_tick']}"
     )
     print(
-        f"{'watcher':<15} {'libvirtd ms/tick':>17} {'QEMU ms/tick':>13} "
+        f"{'watcher':<20} {'libvirtd ms/tick':>17} {'QEMU ms/tick':>13} "
         f"{'watcher ms/tick':>16} {'wall ms':>8}"
     )
     for what, r in results.items():
         print(
-            f"{what:<15} {r['libvirtd_ms_per_tick']:>17.1f} {r['qemu_ms_per_tick']:>13.1f} "
+            f"{what:<20} {r['libvirtd_ms_per_tick']:>17.1f} {r['qemu_ms_per_tick']:>13.1f} "
             f"{r['watcher_ms_per_tick']:>16.1f} {r['wall_ms']:>8.1f}"
         )
     print(json.dumps(out))

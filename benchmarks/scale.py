@@ -128,6 +128,7 @@ def console(uris: list[str], window: float, work: Path, first_name: str) -> dict
     result["ui_tick_p50_ms"] = samples[len(samples) // 2]
     result["ui_tick_p95_ms"] = samples[int(len(samples) * 0.95)]
     result["ticks"] = len(ticks["apply_ms"])
+    result["refresh_s"] = ticks["interval_s"]
     return result
 
 
@@ -144,16 +145,22 @@ def htop(window: float, work: Path) -> dict[str, float]:
 
 
 def run_console(report: str, uris: list[str]) -> None:
-    """The console as `limen-tui -c URI...`, its test-driver hosts alive; writes the UI time
-    of each tick applied to `report` at exit."""
+    """The console as `limen-tui -c URI...` makes it (host health on, the refresh stretched
+    when over its self-cost budget), its test-driver hosts alive; writes the UI time of each
+    tick applied and the refresh intervals it ran at to `report` at exit."""
     from limen_tui.cli.factory import make_app
     from limen_tui.config.settings import Settings
     from limen_tui.store.cache import Cache
 
     with Cache() as cache:
-        app = make_app(uris, Settings(), cache=cache, demo_activity=True)
+        app = make_app(
+            uris, Settings(), cache=cache, demo_activity=True, health=True, stretch_refresh=True
+        )
         app.run()
-        Path(report).write_text(json.dumps({"apply_ms": list(app.main.apply_ms)}))
+        interval = app.fleet.pace.interval if app.fleet else None
+        Path(report).write_text(
+            json.dumps({"apply_ms": list(app.main.apply_ms), "interval_s": interval})
+        )
 
 
 def main() -> None:
@@ -184,14 +191,15 @@ def main() -> None:
             results.append(figures)
     print(
         f"{'fleet':>8} {'VMs':>6} {'CPU %':>6} {'RSS MB':>7} {'out B/s':>8} "
-        f"{'1st row cold':>12} {'warm':>6} {'UI tick p50':>11} {'p95':>7} {'raw bulk':>9}"
+        f"{'1st row cold':>12} {'warm':>6} {'UI tick p50':>11} {'p95':>7} {'raw bulk':>9} "
+        f"{'refresh':>7}"
     )
     for r in results:
         print(
             f"{r['fleet']:>8} {r['vms']:>6} {r['cpu_pct']:>6.2f} {r['rss_mb']:>7.0f} "
             f"{r['out_bytes_s']:>8.0f} {r['first_row_cold_s']:>11.2f}s "
             f"{r['first_row_warm_s']:>5.2f}s {r['ui_tick_p50_ms']:>9.2f}ms "
-            f"{r['ui_tick_p95_ms']:>5.2f}ms {r['raw_bulk_ms']:>7.2f}ms"
+            f"{r['ui_tick_p95_ms']:>5.2f}ms {r['raw_bulk_ms']:>7.2f}ms {r['refresh_s']:>6.1f}s"
         )
     if reference:
         print(
