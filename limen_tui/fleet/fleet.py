@@ -54,7 +54,9 @@ class HostPlan:
     """Where health, logs and commands come from for a remote host."""
     health: bool = False
     activity: bool = False
-    """A demo host that comes alive (demo_activity.py); only ever for --demo."""
+    """A test-driver host that comes alive (demo_activity.py): the demo's, and the benchmarks'
+    fleets (a test-only stats source); the command line sets it only with --demo, and a Host
+    refuses it for anything but libvirt's test driver."""
 
 
 DEFAULT_URI_NAME = "default"
@@ -121,7 +123,7 @@ class Fleet:
                 audit=audit,
                 ssh=link,
                 health=health_settings if plan.health else None,
-                activity=plan.activity and plan.demo,
+                activity=plan.activity,
                 store=self.store,
                 pace=self.pace,
             )

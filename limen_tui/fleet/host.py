@@ -261,6 +261,8 @@ class Host(HostResources):
         collector.adopt_rows(dict(self.book.rows))
         collector.on_screen = self._on_screen
         collector.labels_for_all = self._labels_for_all
+        if self.activity is not None:
+            collector.made_up = self.activity.counters
 
     def on_screen(self, uuids: Iterable[str]) -> None:
         """The VMs of this host the operator sees now: sizes a driver's bulk stats lack are
@@ -282,10 +284,6 @@ class Host(HostResources):
         changed, removed = self.book.apply_tick(
             tick.started, tick.changed, tick.removed, tick.present
         )
-        if self.activity is not None:
-            figures = self.activity.counters(self.book.rows.values(), time.monotonic())
-            made, _ = self.book.apply_tick(tick.started, figures, [])
-            changed = list({r.uuid: r for r in (*changed, *made)}.values())
         self.status = replace(
             self.status,
             calls_last_tick=tick.call_count,

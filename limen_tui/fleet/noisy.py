@@ -116,10 +116,17 @@ class NoisyWatch:
     def observe(self, rows: Iterable[DomainRow], at: float) -> list[NoisyEpisode]:
         said: list[NoisyEpisode] = []
         figure, rule = FIGURES[self.rule.metric], self.rule
+        vms = self._vms
         for row in rows:
             value = figure(row)
-            watch = self._vms.setdefault(row.key, _Watch())
-            if value is not None and value > rule.threshold:
+            loud = value is not None and value > rule.threshold
+            watch = vms.get(row.key)
+            if watch is None:
+                if not loud:
+                    continue  # a quiet VM nobody watches: nothing to keep (most of a fleet)
+                watch = vms[row.key] = _Watch()
+            if loud:
+                assert value is not None
                 watch.quiet = 0
                 if watch.loud_since is None:
                     watch.loud_since = at
@@ -135,8 +142,8 @@ class NoisyWatch:
                 said.append(
                     NoisyEpisode(row.host, row.uuid, row.name, rule.metric, False, value or 0.0, at)
                 )
-            elif not watch.noisy:
-                watch.loud_since = None
+            if not watch.noisy:
+                del vms[row.key]  # quiet again: watched afresh when it is loud next
         return said
 
     def forget(self, key: tuple[str, str]) -> None:

@@ -69,8 +69,10 @@ class RowBook:
         """A tick whose bulk call was sent at `started`; returns the rows to show and remove.
         `present`: every domain the bulk call listed, when it listed them all."""
         shown: list[DomainRow] = []
+        skipped = False
         for row in changed:
             if self._gone_at.get(row.uuid, started) > started:
+                skipped = True
                 continue
             old = self._rows.get(row.uuid)
             if (
@@ -91,7 +93,9 @@ class RowBook:
         self._event_at = {u: at for u, at in self._event_at.items() if at > started}
         self._gone_at = {u: at for u, at in self._gone_at.items() if at > started}
         gone: list[RowKey] = []
-        if present is not None:
+        # Every domain listed is a row now (a new one came in `changed`), so with as many rows
+        # as listed none is unlisted: no walk over the whole fleet on every tick.
+        if present is not None and (skipped or len(self._rows) != len(present)):
             unlisted = [u for u in self._rows if u not in present and u not in self._event_at]
             removed = [*removed, *unlisted]
         for uuid in removed:

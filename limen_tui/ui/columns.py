@@ -74,7 +74,12 @@ NAME = Column(
     fields=(("name", lambda r: r.name),),
 )
 HOST = Column(
-    "host", "Host", 14, lambda r: r.host, lambda r: r.host, fields=(("host", lambda r: r.host),)
+    "host",
+    "Host",
+    14,
+    lambda r: fmt.host_short(r.host),
+    lambda r: r.host,
+    fields=(("host", lambda r: r.host),),
 )
 STATE = Column(
     "state",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from urllib.parse import urlsplit
 
 from rich.text import Text
 
@@ -15,6 +16,22 @@ NA = "n/a"
 def printable(s: str) -> str:
     """Host text with control characters (escapes, newlines, bells) made visible, never obeyed."""
     return escape_controls(s)
+
+
+def host_short(key: str) -> str:
+    """A host as a narrow column shows it: a host named by its URI (no name in the config) by
+    the part that tells it apart: its address (and port), else its file; a name as it is."""
+    if "://" not in key:
+        return key
+    parts = urlsplit(key)
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    if parts.hostname:
+        return f"{parts.hostname}:{port}" if port else parts.hostname
+    last = parts.path.rstrip("/").rsplit("/", 1)[-1]
+    return last if last and "." in last else key
 
 
 def literal(s: str, style: str = "", *, limit: int | None = None) -> Text:

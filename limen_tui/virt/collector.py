@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 
 import libvirt
@@ -90,6 +91,10 @@ class DomainCollector:
         """The domains the operator sees (set from any thread, as a whole): the only ones whose
         missing sizes and tags are read one by one. None (`list`, scripts): every domain, in
         turn."""
+        self.made_up: Callable[[Iterable[DomainRow], float], list[DomainRow]] | None = None
+        """A test-only stats source (the demo's made-up figures, fleet/demo_activity.py): laid
+        over every row each tick, here in the worker where a real source's figures are made,
+        so the rows it moves reach the loop as changed rows like any others. None: none."""
         self.labels_for_all = False
         """Read every domain's tags and OS, in turn (set from any thread when the operator
         filters or groups by them)."""
@@ -241,6 +246,15 @@ class DomainCollector:
             rows[uuid] = row
             if self._last_rows.get(uuid) != row:
                 changed.append(row)
+        if self.made_up is not None:
+            by_uuid = {r.uuid: r for r in changed}
+            for made in self.made_up(list(rows.values()), now):
+                rows[made.uuid] = made
+                if self._last_rows.get(made.uuid) != made:
+                    by_uuid[made.uuid] = made
+                else:
+                    by_uuid.pop(made.uuid, None)
+            changed = list(by_uuid.values())
         removed = [uuid for uuid in self._last_rows if uuid not in rows]
         for uuid in removed:
             self._hints.pop(uuid, None)

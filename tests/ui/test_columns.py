@@ -85,3 +85,25 @@ async def test_the_ip_column_asks_for_the_rows_on_screen_only() -> None:
         table.move_cursor(row=len(shown) - 1)  # scrolled to the end: the last rows
         await pilot.pause()
         assert rows_on_screen(table)[-1] == shown[-1]
+
+
+def test_the_host_column_tells_hosts_named_by_their_uri_apart() -> None:
+    from limen_tui.ui.columns import HOST
+
+    keys = [
+        "qemu+ssh://root@hv1.example.com/system",
+        "qemu+ssh://root@hv2.example.com/system",
+        "qemu+tcp://10.0.0.7:16509/system",
+        "test+unix:///tmp/fleets/rack-3.xml",
+        "qemu:///system",
+        "hv1",
+    ]
+    cells = [str(HOST.cell(row("vm", host=k))) for k in keys]
+    assert cells == [
+        "hv1.example.com",
+        "hv2.example.com",
+        "10.0.0.7:16509",
+        "rack-3.xml",
+        "qemu:///system",
+        "hv1",
+    ]

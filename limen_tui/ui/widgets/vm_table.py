@@ -449,6 +449,8 @@ class VmTable(ScrollView, can_focus=True):
     def _repaint_cells(self, keys: set[Key]) -> None:
         """Rows changed in place: repaint, of those on screen, the cells whose text changed."""
         top = self.scroll_offset.y
+        if len(keys) > self._page:  # most of them off screen: walk the screen, not the keys
+            keys = {k for k in self.visible_keys() if k in keys}
         for key in keys:
             index = self.model.line_of(key)
             if index is None or not top <= index < top + self._page:
