@@ -144,6 +144,11 @@ def console(
     result["ui_tick_p95_ms"] = samples[int(len(samples) * 0.95)]
     result["ticks"] = len(ticks["apply_ms"])
     result["refresh_s"] = ticks["interval_s"]
+    # The test-only source of moving counters runs in the console's process: its share of
+    # the process's CPU is taken out for the console's own figure.
+    result["made_up_share"] = ticks["made_up_share"]
+    if "cpu_pct" in result:
+        result["console_cpu_pct"] = result["cpu_pct"] * (1 - ticks["made_up_share"])
     return result
 
 
@@ -172,9 +177,18 @@ def run_console(report: str, uris: list[str]) -> None:
             uris, Settings(), cache=cache, demo_activity=True, health=True, stretch_refresh=True
         )
         app.run()
-        interval = app.fleet.pace.interval if app.fleet else None
+        fleet = app.fleet
+        interval = fleet.pace.interval if fleet else None
+        hosts = fleet.hosts.values() if fleet else []
+        made_up = sum(h.activity.cpu_s for h in hosts if h.activity is not None)
         Path(report).write_text(
-            json.dumps({"apply_ms": list(app.main.apply_ms), "interval_s": interval})
+            json.dumps(
+                {
+                    "apply_ms": list(app.main.apply_ms),
+                    "interval_s": interval,
+                    "made_up_share": made_up / max(time.process_time(), 1e-9),
+                }
+            )
         )
 
 
@@ -213,13 +227,14 @@ def main() -> None:
             )
             results.append(figures)
     print(
-        f"{'fleet':>8} {'VMs':>6} {'CPU %':>6} {'RSS MB':>7} {'out B/s':>8} "
+        f"{'fleet':>8} {'VMs':>6} {'CPU %':>6} {'own %':>6} {'RSS MB':>7} {'out B/s':>8} "
         f"{'1st row cold':>12} {'warm':>6} {'UI tick p50':>11} {'p95':>7} {'raw bulk':>9} "
         f"{'refresh':>7} {'raw open':>8}"
     )
     for r in results:
         print(
-            f"{r['fleet']:>8} {r['vms']:>6} {r['cpu_pct']:>6.2f} {r['rss_mb']:>7.0f} "
+            f"{r['fleet']:>8} {r['vms']:>6} {r['cpu_pct']:>6.2f} {r['console_cpu_pct']:>6.2f} "
+            f"{r['rss_mb']:>7.0f} "
             f"{r['out_bytes_s']:>8.0f} {r['first_row_cold_s']:>11.2f}s "
             f"{r['first_row_warm_s']:>5.2f}s {r['ui_tick_p50_ms']:>9.2f}ms "
             f"{r['ui_tick_p95_ms']:>5.2f}ms {r['raw_bulk_ms']:>7.2f}ms {r['refresh_s']:>6.1f}s "

@@ -298,7 +298,7 @@ class Host(HostResources):
         self.store.save_fleet(
             changed, [uuid for _host, uuid in removed], self.status.facts, self.book.rows
         )
-        self.store.record_tick(tick, changed)
+        self.store.record_tick(tick, changed, on_screen=self._on_screen)
         for key in removed:
             self.noisy.forget(key)
             self.recent.forget(key[1])

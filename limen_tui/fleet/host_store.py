@@ -42,6 +42,9 @@ def figures_kept(row: DomainRow) -> list[tuple[Metric, float]]:
 
 SAVE_EVERY_S = 30.0
 """The last known fleet is written at most this often (and when VMs vanish, and at the end)."""
+FLEET_HISTORY_EVERY_S = 60.0
+"""A VM off screen keeps one history sample a minute (enough for the hour's graph); one on
+screen every tick."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +75,9 @@ class HostStore:
         self._removed: set[str] = set()
         self._facts: HostFacts | None = None
         """The facts as last written (the marker is rewritten when they change)."""
+        self._recorded: dict[str, float] = {}
+        """When each VM's history was last sampled."""
+        self.clock: Callable[[], float] = time.time
 
     @property
     def saved_once(self) -> bool:
@@ -151,18 +157,33 @@ class HostStore:
 
         return write
 
-    def record_tick(self, tick: Tick, rows: Sequence[DomainRow] | None = None) -> None:
+    def record_tick(
+        self,
+        tick: Tick,
+        rows: Sequence[DomainRow] | None = None,
+        *,
+        on_screen: frozenset[str] | None = None,
+    ) -> None:
         """Keep CPU %, memory used, disk and network bytes/s per VM (of `rows`, else the
-        tick's changed rows) and the tick's cost per host, for the graphs and after restarts."""
+        tick's changed rows) and the tick's cost per host, for the graphs and after restarts.
+        With `on_screen` (the VMs the operator sees), the rest keep one sample every
+        FLEET_HISTORY_EVERY_S: a fleet's history costs what its screen costs."""
         history = self.history
         if history is None:
             return
-        now, key = time.time(), self.key
-        samples: list[Sample] = [
-            (key, r.uuid, metric, now, value)
+        now, key, last = self.clock(), self.key, self._recorded
+        for uuid in tick.removed:
+            last.pop(uuid, None)
+        due = now - FLEET_HISTORY_EVERY_S
+        kept = [
+            r
             for r in (tick.changed if rows is None else rows)
-            for metric, value in figures_kept(r)
+            if on_screen is None or r.uuid in on_screen or last.get(r.uuid, due) <= due
         ]
+        samples: list[Sample] = []
+        for r in kept:
+            last[r.uuid] = now
+            samples.extend((key, r.uuid, metric, now, value) for metric, value in figures_kept(r))
         samples.append((key, "", "refresh_ms", now, tick.seconds * 1000))
         self.thread.later(lambda: history.append_many(samples))
 

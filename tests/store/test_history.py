@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from limen_tui.store.cache import Cache
@@ -160,6 +161,39 @@ async def test_a_tick_keeps_cpu_memory_disk_and_net_per_vm(cache_path: Path) -> 
         }
         assert kept == {"cpu": [12.5], "mem": [2048.0], "disk": [150.0], "net": [7.0]}
         assert await store.history_since("vm-b", "cpu", 60) == []  # no figure: no sample
+    finally:
+        await store.thread.settled()
+        store.thread.shutdown()
+
+
+async def test_vms_off_screen_keep_a_sample_a_minute_and_those_on_screen_every_tick(
+    cache_path: Path,
+) -> None:
+    """A 10,000-VM fleet's history costs what the screen costs: every tick for the rows on
+    screen, one sample a minute (the hour's graph) for the rest."""
+    from limen_tui.fleet.host_store import FLEET_HISTORY_EVERY_S, HostStore
+    from limen_tui.model import DomainRow, PowerState
+    from limen_tui.virt.collector import Tick
+
+    cache = Cache(cache_path)
+    store = HostStore("h1", cache, MetricHistory(cache.file))
+    try:
+        rows = [
+            DomainRow("h1", f"vm-{i}", f"vm-{i}", PowerState.RUNNING, cpu_pct=float(i))
+            for i in range(50)
+        ]
+        shown = frozenset({"vm-1", "vm-2"})
+        clock = [time.time() - 120]
+        store.clock = lambda: clock[0]
+        for _ in range(5):  # five ticks, 2 s apart
+            store.record_tick(Tick("h1", 0.0, rows, [], 50, {}), rows, on_screen=shown)
+            clock[0] += 2.0
+        clock[0] += FLEET_HISTORY_EVERY_S
+        store.record_tick(Tick("h1", 0.0, rows, [], 50, {}), rows, on_screen=shown)
+        on = await store.history_since("vm-1", "cpu", 10_000)
+        off = await store.history_since("vm-30", "cpu", 10_000)
+        assert len(on) == 6, on
+        assert len(off) == 2, off  # the first tick, and a minute later
     finally:
         await store.thread.settled()
         store.thread.shutdown()
