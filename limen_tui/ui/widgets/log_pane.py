@@ -49,7 +49,7 @@ class LogPane(WorkerFailuresToApp, Vertical):
     ]
     DEFAULT_CSS = """
     LogPane { height: 1fr; }
-    LogPane > RichLog { height: 1fr; }
+    LogPane > RichLog { height: 1fr; scrollbar-size-horizontal: 0; }
     LogPane > #ask { display: none; }
     LogPane > #ask.visible { display: block; }
     LogPane > #status { height: 1; color: $text-muted; }
