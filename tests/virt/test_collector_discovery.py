@@ -4,6 +4,8 @@ test driver) pays a bounded number of definition reads per tick, never one per V
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import libvirt
@@ -17,7 +19,9 @@ from limen_tui.virt.eventloop import ensure_event_loop
 VMS = 300
 
 
-def test_sizes_arrive_over_a_few_ticks_with_a_bounded_cost_per_tick(tmp_path: Path) -> None:
+@contextmanager
+def _collector(tmp_path: Path) -> Iterator[DomainCollector]:
+    """A collector on a test-driver host of VMS new VMs whose bulk stats lack sizes."""
     ensure_event_loop()
     fleet = write_fleet(tmp_path / "fleet.xml", VMS)
     calls = CallCounter()
@@ -25,7 +29,13 @@ def test_sizes_arrive_over_a_few_ticks_with_a_bounded_cost_per_tick(tmp_path: Pa
         f"test://{fleet}", readonly=True, calls=calls, on_close=lambda _: None
     )
     try:
-        collector = DomainCollector(conn, "big", 64, calls)
+        yield DomainCollector(conn, "big", 64, calls)
+    finally:
+        close_quietly(conn)
+
+
+def test_sizes_arrive_over_a_few_ticks_with_a_bounded_cost_per_tick(tmp_path: Path) -> None:
+    with _collector(tmp_path) as collector:
         rows: dict[str, object] = {}
         sized: set[str] = set()
         ticks = math.ceil(VMS / DISCOVERY_PER_TICK)
@@ -39,19 +49,10 @@ def test_sizes_arrive_over_a_few_ticks_with_a_bounded_cost_per_tick(tmp_path: Pa
                     sized.add(row.uuid)
         assert len(rows) == VMS and len(sized) == VMS  # every VM known, sizes and all
         assert collector.collect().discovery_calls.get("info (discovery)", 0) == 0
-    finally:
-        close_quietly(conn)
 
 
 def test_only_the_vms_on_screen_have_their_sizes_read(tmp_path: Path) -> None:
-    ensure_event_loop()
-    fleet = write_fleet(tmp_path / "fleet.xml", VMS)
-    calls = CallCounter()
-    conn: libvirt.virConnect = open_connection(
-        f"test://{fleet}", readonly=True, calls=calls, on_close=lambda _: None
-    )
-    try:
-        collector = DomainCollector(conn, "big", 64, calls)
+    with _collector(tmp_path) as collector:
         first = collector.collect()
         on_screen = sorted(r.uuid for r in first.changed)[:10]
         collector.on_screen = frozenset(on_screen)
@@ -65,21 +66,12 @@ def test_only_the_vms_on_screen_have_their_sizes_read(tmp_path: Path) -> None:
         # What the first tick read (it had no screen yet) plus the screen: not the fleet.
         before = first.discovery_calls.get("info (discovery)", 0)
         assert read <= len(on_screen) and before + read < VMS / 2
-    finally:
-        close_quietly(conn)
 
 
 def test_tags_are_read_for_the_vms_on_screen_and_for_the_fleet_only_when_asked(
     tmp_path: Path,
 ) -> None:
-    ensure_event_loop()
-    fleet = write_fleet(tmp_path / "fleet.xml", VMS)
-    calls = CallCounter()
-    conn: libvirt.virConnect = open_connection(
-        f"test://{fleet}", readonly=True, calls=calls, on_close=lambda _: None
-    )
-    try:
-        collector = DomainCollector(conn, "big", 64, calls)
+    with _collector(tmp_path) as collector:
         first = collector.collect()
         on_screen = sorted(r.uuid for r in first.changed)[-10:]
         collector.on_screen = frozenset(on_screen)
@@ -97,5 +89,3 @@ def test_tags_are_read_for_the_vms_on_screen_and_for_the_fleet_only_when_asked(
             ticks += 1
         assert tick.labels_unread == 0
         assert collector.collect().discovery_calls.get("XMLDesc (tags)", 0) == 0
-    finally:
-        close_quietly(conn)
