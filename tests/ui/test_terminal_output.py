@@ -29,7 +29,7 @@ from limen_tui.ui.widgets.vm_table import VmTable
 
 from .helpers import demo_snapshot_updates, inject, injected_app
 
-SETTLE_S = 0.5
+SETTLE_S = 1.0
 """Long enough for the first frames after start-up to be written."""
 
 

@@ -57,6 +57,8 @@ from limen_tui.ui.widgets.vm_table import VmTable
 from limen_tui.ui.worker_failures import WorkerFailuresToApp
 
 NARROW_BELOW = saved_layout.NARROW_BELOW
+DETAILS_EVERY_S = 0.25
+"""The selected VM's details redraw at most this often for ticks and events."""
 
 
 class MainScreen(WorkerFailuresToApp, MainCommands):
@@ -94,6 +96,7 @@ class MainScreen(WorkerFailuresToApp, MainCommands):
         self._on_shown = on_shown
         self._devices_timer: Timer | None = None
         self._details_due = self._details_refetch = False
+        self._details_drawn_at = 0.0
         self._addresses: Worker[None] | None = None
         many = fleet is not None and len(fleet.hosts) > 1
         lines = settings.event_log_lines
@@ -212,20 +215,32 @@ class MainScreen(WorkerFailuresToApp, MainCommands):
                 [update.removed] if update.removed is not None else [],
             )
         selected = self.table.selected_row
+        event = update.event
+        # Its devices are read again when they may have changed: a device or metadata event,
+        # a start or stop (display ports); a pause or resume changes none of them.
+        changes_devices = event.kind in ("device", "metadata", "tray") or (
+            event.kind == "lifecycle" and event.event not in ("suspended", "resumed")
+        )
         self._show_selected_soon(
-            refetch=selected is not None and selected.uuid == update.event.uuid
+            refetch=selected is not None and selected.uuid == event.uuid and changes_devices
         )
 
     def _show_selected_soon(self, *, refetch: bool = False) -> None:
-        """Ticks and events show the selected VM once per frame, however many arrive: a
-        burst of events for one VM redraws its details once."""
+        """Ticks and events show the selected VM at most every DETAILS_EVERY_S, however many
+        arrive: a burst of events for one VM redraws its details once. (The operator's own
+        moves show the VM at once.)"""
         self._details_refetch = self._details_refetch or refetch
         if not self._details_due:
             self._details_due = True
-            self.call_after_refresh(self._show_selected_now)
+            wait = self._details_drawn_at + DETAILS_EVERY_S - time.monotonic()
+            if wait <= 0:
+                self.call_after_refresh(self._show_selected_now)  # quiet until now: at once
+            else:
+                self.set_timer(wait, self._show_selected_now)
 
     def _show_selected_now(self) -> None:
         refetch, self._details_due, self._details_refetch = self._details_refetch, False, False
+        self._details_drawn_at = time.monotonic()
         self._show_selected(refetch=refetch)
 
     def operation_changed(self, update: OperationChanged) -> None:

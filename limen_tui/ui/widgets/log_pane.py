@@ -23,7 +23,7 @@ from limen_tui.ui.worker_failures import WorkerFailuresToApp
 
 LEVEL_STYLE = {Level.ERROR: "red", Level.WARNING: "yellow", Level.INFO: "", Level.DEBUG: "dim"}
 LEVELS = [Level.DEBUG, Level.INFO, Level.WARNING, Level.ERROR]
-FLUSH_SECONDS = 0.1
+FLUSH_SECONDS = 0.25
 DRAW_AT_MOST = 300
 REDRAW_AT_MOST = 2000
 """Lines drawn per flush while following; a bigger burst keeps its older lines in the buffer."""
