@@ -64,13 +64,15 @@ class OwnLog:
     handlers: list[logging.Handler] = field(default_factory=list)
 
     def close(self) -> None:
-        """Take the handlers off the root logger and close the file (tests, shutdown)."""
+        """Take the handlers off the root logger and close the file (tests, shutdown); warnings
+        no longer go to a log that is closed."""
         root = logging.getLogger()
         for handler in self.handlers:
             root.removeHandler(handler)
             with contextlib.suppress(Exception):
                 handler.close()
         self.handlers = []
+        logging.captureWarnings(False)
 
 
 def setup_own_logging(
