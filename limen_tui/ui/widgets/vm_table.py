@@ -467,7 +467,7 @@ class VmTable(ScrollView, can_focus=True):
             x1 = self._starts[diff[-1]] + self._widths[diff[-1]] + 2 * PAD
             self._refresh_row(index, x0, x1 - x0)
 
-    def _rows_moved(self, *, keep_top: bool = False) -> None:
+    def _rows_moved(self, *, keep_top: bool = False, report_always: bool = False) -> None:
         """Rows came, went or moved: the cursor follows its VM; the rows on screen repaint."""
         model = self.model
         index = None
@@ -482,7 +482,7 @@ class VmTable(ScrollView, can_focus=True):
             index = min(self.cursor_row, max(0, model.lines - 1)) if not keep_top else 0
         self._set_cursor(index, scroll=not keep_top)
         self._refresh_rows()
-        self._report_shown()
+        self._report_shown(always=report_always)
 
     def set_busy(self, key: Key, word: str | None) -> None:
         """Show `word` in the VM's state cell while an operation on it runs (None: done)."""
@@ -545,16 +545,14 @@ class VmTable(ScrollView, can_focus=True):
     def set_filter(self, query: str) -> None:
         if self.model.set_filter(query):
             self._resize_virtual()
-            self._rows_moved()
+            self._rows_moved(report_always=True)
             self._draw_title()
-            self._report_shown(always=True)
 
     def group(self, by: str | None) -> None:
         """Group the rows by tag, host, state or OS under header lines (None: no groups)."""
         if self.model.group(by):
             self._resize_virtual()
-            self._rows_moved()
-            self._report_shown(always=True)
+            self._rows_moved(report_always=True)
 
     def action_fold(self) -> None:
         """Fold the group the cursor is in (on its header or a row of it), or unfold it."""
