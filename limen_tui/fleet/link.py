@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +39,11 @@ from limen_tui.virt.connection import (
 )
 from limen_tui.virt.eventloop import ensure_event_loop
 from limen_tui.virt.events import subscribe
+
+log = logging.getLogger(__name__)
+
+STOP_WAIT_S = 2.0
+"""How long a stopping console waits for a host's calls before leaving its connection open."""
 
 
 class LinkOwner(Protocol):
@@ -80,6 +86,7 @@ class LibvirtLink:
         self._probe_resolved = False
         self._workers, self._calls, self._owner = workers, calls, owner
         self._open: _Open | None = None
+        self._closing: _Open | None = None
         self._closed = asyncio.Event()
         self._close_reason = "connection closed"
         self._stopping = asyncio.Event()
@@ -279,13 +286,30 @@ class LibvirtLink:
         self._closed.set()
 
     async def close(self) -> None:
-        opened, self._open = self._open, None
+        """Close the connection once no call of this host's is still in a worker.
+
+        libvirt frees a closed connection under any call still using it and the process dies
+        (a tick cut short by the stop, a read the screen gave up on), so the close waits for
+        them. While the link lives on, as long as it takes: a dead connection fails its calls
+        at once, a frozen one is ended by the keepalive. When the console stops, at most
+        `STOP_WAIT_S`; a connection still in use then is left to the process's end."""
+        opened = self._open or self._closing  # a stop may cut short a close under way
+        self._open, self._closing = None, opened
         if opened is None:
             return
+        while not await self._workers.drained(
+            STOP_WAIT_S if self._stopping.is_set() else self.settings.call_timeout
+        ):
+            busy = self._workers.in_flight
+            if self._stopping.is_set():
+                log.warning("%s: left open: %d calls still running at the stop", self.key, busy)
+                return
+            self._owner.link_changed(LinkState.DOWN, f"closing: waiting for {busy} calls to return")
 
         def close() -> None:
             _deregister_and_close(opened)
 
+        self._closing = None  # from here the close is under way: never twice
         with contextlib.suppress(Exception):
             await self._workers.call(close, limit=5.0)
 

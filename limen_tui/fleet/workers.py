@@ -9,9 +9,10 @@ returns; callers that must not pile up (opening a connection) wait for that same
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from typing import TypeVar
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any, TypeVar
 
 from limen_tui.virt.eventloop import nudge
 
@@ -44,22 +45,38 @@ class StoreThread:
 
 
 class HostWorkers:
-    """The bounded pool of one host's blocking libvirt calls."""
+    """The bounded pool of one host's blocking libvirt calls.
+
+    It knows which calls are still in its threads, queued or running, abandoned by their
+    caller or not: a connection is closed only once none is (`drained`), since libvirt frees a
+    closed connection under a call still using it and the process dies."""
 
     def __init__(self, host: str, size: int, timeout: float) -> None:
         self.timeout = timeout
         self._pool = ThreadPoolExecutor(max_workers=size, thread_name_prefix=f"libvirt-{host}")
+        self._in_flight: set[Future[Any]] = set()
+        self._lock = threading.Lock()
 
-    def submit(self, fn: Callable[[], T]) -> asyncio.Future[T]:
-        """Start `fn` in a worker; the future is the call itself (await it, shield it)."""
-
+    def _start(self, fn: Callable[[], T]) -> Future[T]:
         def run_then_nudge() -> T:
             try:
                 return fn()
             finally:
                 nudge()  # deliver at once any event this call queued
 
-        return asyncio.get_running_loop().run_in_executor(self._pool, run_then_nudge)
+        with self._lock:
+            future = self._pool.submit(run_then_nudge)
+            self._in_flight.add(future)
+        future.add_done_callback(self._forget)
+        return future
+
+    def _forget(self, future: Future[T]) -> None:
+        with self._lock:
+            self._in_flight.discard(future)
+
+    def submit(self, fn: Callable[[], T]) -> asyncio.Future[T]:
+        """Start `fn` in a worker; the future is the call itself (await it, shield it)."""
+        return asyncio.wrap_future(self._start(fn))
 
     async def call(self, fn: Callable[[], T], limit: float | None = None) -> T:
         """Run a blocking call, bounded by `limit` (the call timeout when None)."""
@@ -67,7 +84,23 @@ class HostWorkers:
 
     def later(self, fn: Callable[[], object]) -> None:
         """A blocking call nobody waits for (closing what an abandoned stop left open)."""
-        self._pool.submit(fn)
+        self._start(fn)
+
+    @property
+    def in_flight(self) -> int:
+        """How many calls are queued or running now."""
+        with self._lock:
+            return len(self._in_flight)
+
+    async def drained(self, limit: float | None = None) -> bool:
+        """Wait until every call submitted so far has returned (at most `limit` seconds, None:
+        as long as it takes); False when some are still running at the limit."""
+        with self._lock:
+            pending = [asyncio.wrap_future(f) for f in self._in_flight]
+        if not pending:
+            return True
+        _, still = await asyncio.wait(pending, timeout=limit)
+        return not still
 
     def shutdown(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)

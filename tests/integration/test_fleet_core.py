@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
+import time
+
+import libvirt
 import pytest
 
 from limen_tui.config.settings import Settings
 from limen_tui.fleet.host import Host
+from limen_tui.fleet.link import STOP_WAIT_S
 from limen_tui.fleet.updates import (
     DomainEventArrived,
     DomainsRefreshed,
@@ -88,3 +94,56 @@ async def test_unreachable_uri_is_down_with_a_reason_and_retried() -> None:
         assert "127.0.0.1" in downs()[0] or "connect" in downs()[0].lower()
     finally:
         await session.stop()
+
+
+class _HeldRead:
+    """A read of the host's name that waits in its worker until let go: a call still in flight
+    (a tick, a details read) when the connection is to be closed."""
+
+    def __init__(self, session: Host) -> None:
+        conn = session.link.conn
+        assert conn is not None
+        self.conn, self.entered, self.go = conn, threading.Event(), threading.Event()
+        self.answer = session.workers.submit(self._read)
+
+    def _read(self) -> str:
+        self.entered.set()
+        self.go.wait(30)
+        return str(self.conn.getHostname())
+
+
+async def _live(libvirtd: str) -> Host:
+    session = Host(libvirtd, lambda _u: None, Settings(refresh_interval=600))
+    session.start()
+    await wait_for(lambda: session.status.state is LinkState.LIVE, limit=30)
+    return session
+
+
+async def test_a_stop_waits_for_a_call_in_flight_before_closing_its_connection(
+    libvirtd: str,
+) -> None:
+    session = await _live(libvirtd)
+    held = _HeldRead(session)
+    await asyncio.to_thread(held.entered.wait, 10)
+    stopping = asyncio.ensure_future(session.stop())
+    await asyncio.sleep(0.5)
+    assert not stopping.done()  # closing now would free the connection under the read
+    held.go.set()
+    assert await held.answer  # the read got its answer: the connection was still open
+    await asyncio.wait_for(stopping, 10)
+    with pytest.raises(libvirt.libvirtError):  # and closed after it
+        held.conn.getHostname()
+
+
+async def test_a_stop_with_a_stuck_call_leaves_its_connection_open_and_returns(
+    libvirtd: str,
+) -> None:
+    session = await _live(libvirtd)
+    held = _HeldRead(session)
+    await asyncio.to_thread(held.entered.wait, 10)
+    started = time.monotonic()
+    await asyncio.wait_for(session.stop(), 10)
+    assert time.monotonic() - started < STOP_WAIT_S + 3
+    held.go.set()
+    assert await held.answer  # never closed under it
+    held.conn.close()
