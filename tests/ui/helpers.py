@@ -19,6 +19,7 @@ from limen_tui.fleet.updates import DomainEventArrived, DomainsRefreshed, HostSt
 from limen_tui.hosts.monitor import HealthSettings, HealthUpdated
 from limen_tui.model import DomainEvent, HostStatus, LinkState, PowerState
 from limen_tui.ui.app import LimenApp
+from limen_tui.ui.frame import frame_of
 from limen_tui.ui.widgets.vm_table import VmTable
 from limen_tui.virt.calls import CallCounter
 from limen_tui.virt.collector import DomainCollector
@@ -111,6 +112,7 @@ async def inject(app: LimenApp) -> None:
     for update in demo_snapshot_updates():
         app.publish(update)
     await wait_for(lambda: app.query_one(VmTable).row_count > 0)
+    await wait_for(lambda: frame_of(app).drawn)  # the events' lines and rows are drawn
 
 
 class StillHost(Host):

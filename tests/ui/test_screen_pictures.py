@@ -57,7 +57,8 @@ def test_help_screen_80x24(snap_compare: Any) -> None:
 
 async def _log_screen(pilot: Pilot[None]) -> None:
     from limen_tui.logs.levels import Level
-    from limen_tui.ui.widgets.log_pane import FLUSH_SECONDS, LogPane
+    from limen_tui.ui.frame import FRAME_S
+    from limen_tui.ui.widgets.log_pane import LogPane
 
     await _loaded(pilot)
     await pilot.press("L", "g", "g", "g", "g")  # logs beside the table; the limen-tui log
@@ -68,7 +69,7 @@ async def _log_screen(pilot: Pilot[None]) -> None:
     )
     pane.add_lines(["guest wrote [bold]not markup[/bold] \x1b[31mand no colour"])
     pane.add_lines(["2026-11-22 10:01:00 ERROR   limen_tui.audit: cannot write"], Level.ERROR)
-    await pilot.pause(FLUSH_SECONDS * 3)  # the pane draws new lines at most every FLUSH_SECONDS
+    await pilot.pause(FRAME_S * 3)  # new lines are drawn with a frame, at most every FRAME_S
     if pilot.app.size.width < 110:  # at 80x24 the pane is a few lines: read it maximised
         pane.lines_widget.focus()
         await pilot.press("z")

@@ -10,6 +10,7 @@ a headless run otherwise writes nothing).
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -23,11 +24,12 @@ from textual.widget import Widget
 from limen_tui.fleet.updates import DomainEventArrived, DomainsRefreshed
 from limen_tui.model import DomainEvent, DomainRow, PowerState
 from limen_tui.ui.app import LimenApp
+from limen_tui.ui.frame import FRAME_S, frame_of
 from limen_tui.ui.widgets.details import DetailsPanel
 from limen_tui.ui.widgets.event_log import EventLog
 from limen_tui.ui.widgets.vm_table import VmTable
 
-from .helpers import demo_snapshot_updates, inject, injected_app
+from .helpers import demo_snapshot_updates, inject, injected_app, wait_for
 
 SETTLE_S = 1.0
 """Long enough for the first frames after start-up to be written."""
@@ -158,3 +160,56 @@ async def test_a_new_figure_of_the_selected_vm_repaints_its_details_not_the_scre
         assert sent.outside(table, details) == [], sent
         # The table's cell plus the details' changed line, not every line of the details.
         assert sent.bytes <= 4 * 120, sent
+
+
+def _event(row: DomainRow, n: int) -> DomainEventArrived:
+    """The n-th of a storm of pauses and resumes of one VM (even: paused, odd: resumed)."""
+    paused = n % 2 == 0
+    state = PowerState.PAUSED if paused else PowerState.RUNNING
+    word, reason = ("suspended", "paused") if paused else ("resumed", "unpaused")
+    event = DomainEvent(1e9 + n, row.host, row.uuid, row.name, "lifecycle", word, reason, state)
+    return DomainEventArrived(event, row.with_state(state))
+
+
+def _details_state(app: LimenApp) -> str:
+    body = app.query_one(DetailsPanel).body.plain
+    return next(line for line in body.splitlines() if line.startswith("State ")).split()[-1]
+
+
+async def test_a_storm_of_events_for_the_selected_vm_costs_a_few_frames_a_second() -> None:
+    # Each event changes the VM's row, adds a line to the event pane and changes the details:
+    # drawn each on its own, 40 events made 40 frames or more; drawn together, about one every
+    # FRAME_S, and the last event is what the screen shows.
+    app = injected_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        table = await _settled(app, pilot)
+        row = _running_on_screen(table)
+        table.move_cursor(row=table.visible_keys().index(row.key) + table.scroll_offset.y)
+        await pilot.pause(FRAME_S * 2)
+        assert table.selected_key == row.key
+        with terminal_bytes(app) as sent:
+            started = time.monotonic()
+            for n in range(40):
+                app.publish(_event(row, n))
+                await pilot.pause(0.02)
+            elapsed = time.monotonic() - started
+            await wait_for(lambda: frame_of(app).drawn)
+            await pilot.pause()
+        assert len(sent) <= elapsed / FRAME_S + 3, (len(sent), elapsed)
+        assert table.rows_by_key[row.key].state is PowerState.RUNNING  # the 40th: resumed
+        assert _details_state(app) == "running"
+        assert app.query_one(EventLog).buffer.view()[-1].text.endswith("(unpaused)")
+
+
+async def test_an_event_after_a_quiet_spell_is_drawn_with_the_next_frame() -> None:
+    app = injected_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        table = await _settled(app, pilot)
+        row = _running_on_screen(table)
+        pane = app.query_one(EventLog)
+        drawn = len(pane.lines_widget.lines)
+        app.publish(_event(row, 0))
+        await pilot.pause()  # one message round and a refresh: no waiting for a timer
+        await pilot.pause()
+        assert table.rows_by_key[row.key].state is PowerState.PAUSED
+        assert len(pane.lines_widget.lines) == drawn + 1

@@ -43,9 +43,11 @@ from limen_tui.model import DomainRow, LinkState
 from limen_tui.store.cache import Cache
 from limen_tui.ui import saved_layout, table_addresses
 from limen_tui.ui.action_flow import ActionFlow
+from limen_tui.ui.frame import frame_of
 from limen_tui.ui.health_view import summary
 from limen_tui.ui.log_feeds import LogFeeds
 from limen_tui.ui.screens.main_commands import MainCommands
+from limen_tui.ui.table_feed import TableFeed
 from limen_tui.ui.widgets.command_bar import CommandBar
 from limen_tui.ui.widgets.details import DetailsPanel
 from limen_tui.ui.widgets.event_log import EventLog
@@ -57,8 +59,6 @@ from limen_tui.ui.widgets.vm_table import VmTable
 from limen_tui.ui.worker_failures import WorkerFailuresToApp
 
 NARROW_BELOW = saved_layout.NARROW_BELOW
-DETAILS_EVERY_S = 0.25
-"""The selected VM's details redraw at most this often for ticks and events."""
 
 
 class MainScreen(WorkerFailuresToApp, MainCommands):
@@ -95,8 +95,11 @@ class MainScreen(WorkerFailuresToApp, MainCommands):
         self._own_lines, self._own_note = own_lines or [], own_note
         self._on_shown = on_shown
         self._devices_timer: Timer | None = None
-        self._details_due = self._details_refetch = False
-        self._details_drawn_at = 0.0
+        self._details_refetch = False
+        self._event_rows: dict[tuple[str, str], DomainRow] = {}
+        self._event_gone: dict[tuple[str, str], None] = {}
+        """What events changed in the table since the last frame drew it."""
+        self.feed = TableFeed()
         self._addresses: Worker[None] | None = None
         many = fleet is not None and len(fleet.hosts) > 1
         lines = settings.event_log_lines
@@ -200,22 +203,50 @@ class MainScreen(WorkerFailuresToApp, MainCommands):
     def domains_refreshed(self, update: DomainsRefreshed) -> None:
         started = time.perf_counter()
         with self.app.batch_update():
-            self.table.apply(update.changed, update.removed)
-        self.last_apply_ms = (time.perf_counter() - started) * 1000
-        self.apply_ms.append(self.last_apply_ms)
+            self._draw_event_rows()  # older than the tick's: first, or they would undo it
+            shown, known = set(self.table.visible_keys()), self.table.model.rows
+            now = self.feed.now(
+                update.changed,
+                update.removed,
+                on_screen=shown.__contains__,
+                known=known.__contains__,
+            )
+            self.table.apply(now, update.removed)
+        if self.feed.waiting:
+            frame_of(self.app).soon(self._draw_waiting_rows)
+        self._timed(started)
         self.ticks_applied += 1
         self._show_selected_soon()
         self._note_labels()
 
+    def _timed(self, started: float) -> None:
+        """The UI time of one slice of a tick's rows (the diagnostics and benchmarks read it)."""
+        self.last_apply_ms = (time.perf_counter() - started) * 1000
+        self.apply_ms.append(self.last_apply_ms)
+
+    def _draw_waiting_rows(self) -> None:
+        """The next slice of the rows a big tick changed off screen."""
+        started = time.perf_counter()
+        self.table.apply(self.feed.take())
+        self._timed(started)
+        if self.feed.waiting:
+            frame_of(self.app).soon(self._draw_waiting_rows)
+
     def domain_event_arrived(self, update: DomainEventArrived) -> None:
+        """The event's line, its row and (if it is the selected VM) the details, drawn with the
+        next frame: a burst of events for one VM draws its row once."""
         self.events.add_event(update.event, show_host=self.show_host_names)
-        if update.row is not None or update.removed is not None:
-            self.table.apply(
-                [update.row] if update.row is not None else [],
-                [update.removed] if update.removed is not None else [],
-            )
-        selected = self.table.selected_row
         event = update.event
+        if update.removed is not None:
+            self._event_rows.pop(update.removed, None)
+            self._event_gone[update.removed] = None
+        if update.row is not None:  # a VM defined again after it went: here again
+            self._event_gone.pop(update.row.key, None)
+            self._event_rows[update.row.key] = update.row
+            self.feed.newer(update.row.key)
+        if update.row is not None or update.removed is not None:
+            frame_of(self.app).soon(self._draw_event_rows)
+        selected = self.table.selected_row
         # Its devices are read again when they may have changed: a device or metadata event,
         # a start or stop (display ports); a pause or resume changes none of them.
         changes_devices = event.kind in ("device", "metadata", "tray") or (
@@ -225,22 +256,21 @@ class MainScreen(WorkerFailuresToApp, MainCommands):
             refetch=selected is not None and selected.uuid == event.uuid and changes_devices
         )
 
+    def _draw_event_rows(self) -> None:
+        rows, gone = list(self._event_rows.values()), list(self._event_gone)
+        self._event_rows, self._event_gone = {}, {}
+        if rows or gone:
+            self.table.apply(rows, gone)
+
     def _show_selected_soon(self, *, refetch: bool = False) -> None:
-        """Ticks and events show the selected VM at most every DETAILS_EVERY_S, however many
-        arrive: a burst of events for one VM redraws its details once. (The operator's own
-        moves show the VM at once.)"""
+        """Ticks and events show the selected VM with the next frame, however many arrive: a
+        burst of events for one VM redraws its details once. (The operator's own moves show
+        the VM at once.)"""
         self._details_refetch = self._details_refetch or refetch
-        if not self._details_due:
-            self._details_due = True
-            wait = self._details_drawn_at + DETAILS_EVERY_S - time.monotonic()
-            if wait <= 0:
-                self.call_after_refresh(self._show_selected_now)  # quiet until now: at once
-            else:
-                self.set_timer(wait, self._show_selected_now)
+        frame_of(self.app).soon(self._show_selected_now)
 
     def _show_selected_now(self) -> None:
-        refetch, self._details_due, self._details_refetch = self._details_refetch, False, False
-        self._details_drawn_at = time.monotonic()
+        refetch, self._details_refetch = self._details_refetch, False
         self._show_selected(refetch=refetch)
 
     def operation_changed(self, update: OperationChanged) -> None:
@@ -319,6 +349,8 @@ class MainScreen(WorkerFailuresToApp, MainCommands):
 
     @on(VmTable.Shown, "#vms")
     def _rows_on_screen(self, event: VmTable.Shown) -> None:
+        if self.feed.waiting and (rows := self.feed.on_screen_now(event.keys)):
+            self.table.apply(rows)  # scrolled onto the screen: their newest figures, now
         if self.fleet is not None:
             self.fleet.on_screen(event.keys)
             if self.table.uses_labels:

@@ -13,9 +13,10 @@ from limen_tui.model import DomainRow
 from limen_tui.model.devices import Devices, tunnel_command
 from limen_tui.ui import text as fmt
 from limen_tui.ui.columns import STATE_STYLE
-from limen_tui.ui.widgets.in_place import LinesInPlace
+from limen_tui.ui.widgets.fact_lines import Fact, FactLines
 
 SPARKS = "▁▂▃▄▅▆▇█"
+NO_VM = "No VM selected"
 
 
 def sparkline(values: list[float], top: float = 100.0) -> str:
@@ -32,13 +33,26 @@ def details_table(
     cpu_history: list[float] | None = None,
     uri: str = "",
 ) -> Table:
-    active = row.state.is_active
+    """The details as one rich table (the VM screen prints it among other parts)."""
     grid = Table.grid(padding=(0, 1))
     grid.add_column(style="bold", no_wrap=True)
     grid.add_column(overflow="fold")
+    for label, value in details_facts(row, devices, cpu_history, uri):
+        grid.add_row(label, value)
+    return grid
+
+
+def details_facts(
+    row: DomainRow,
+    devices: Devices | None = None,
+    cpu_history: list[float] | None = None,
+    uri: str = "",
+) -> list[Fact]:
+    active = row.state.is_active
+    facts: list[Fact] = []
 
     def add(label: str, value: str | Text) -> None:
-        grid.add_row(label, value if isinstance(value, Text) else fmt.literal(value))
+        facts.append((label, value if isinstance(value, Text) else fmt.literal(value)))
 
     add("Name", Text(fmt.printable(row.name), overflow="fold"))
     add("UUID", row.uuid)
@@ -88,7 +102,7 @@ def details_table(
             add("Reach it", Text(fmt.printable(command), overflow="fold"))
         if devices.description:
             add("Note", Text(fmt.printable(devices.description), overflow="fold"))
-    return grid
+    return facts
 
 
 class DetailsPanel(VerticalScroll):
@@ -97,7 +111,7 @@ class DetailsPanel(VerticalScroll):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self.body = LinesInPlace("No VM selected")
+        self.body = FactLines(NO_VM)
         self.row: DomainRow | None = None
         self.devices: Devices | None = None
         self.cpu_history: list[float] = []
@@ -126,8 +140,7 @@ class DetailsPanel(VerticalScroll):
 
     def _render_row(self) -> None:
         row = self.row
-        self.body.update(
-            details_table(row, self.devices, self.cpu_history, self.uri)
-            if row is not None
-            else "No VM selected"
-        )
+        if row is None:
+            self.body.say(NO_VM)
+        else:
+            self.body.show(details_facts(row, self.devices, self.cpu_history, self.uri))

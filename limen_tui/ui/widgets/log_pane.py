@@ -11,11 +11,11 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.timer import Timer
 from textual.widgets import Input, RichLog, Static
 
 from limen_tui.logs.buffer import LineBuffer, LogLine
 from limen_tui.logs.levels import Level
+from limen_tui.ui.frame import frame_of
 from limen_tui.ui.key_hold import after_typed
 from limen_tui.ui.widgets.in_place import ScrollInPlace, update_in_place
 from limen_tui.ui.widgets.instant_input import InstantInput
@@ -23,7 +23,6 @@ from limen_tui.ui.worker_failures import WorkerFailuresToApp
 
 LEVEL_STYLE = {Level.ERROR: "red", Level.WARNING: "yellow", Level.INFO: "", Level.DEBUG: "dim"}
 LEVELS = [Level.DEBUG, Level.INFO, Level.WARNING, Level.ERROR]
-FLUSH_SECONDS = 0.25
 DRAW_AT_MOST = 300
 REDRAW_AT_MOST = 2000
 """Lines drawn per flush while following; a bigger burst keeps its older lines in the buffer."""
@@ -68,7 +67,6 @@ class LogPane(WorkerFailuresToApp, Vertical):
         self.source_note = ""
         self._asking = ""
         self._unwritten: list[LogLine] = []
-        self._flush_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield PaneLines(
@@ -84,7 +82,7 @@ class LogPane(WorkerFailuresToApp, Vertical):
 
     def on_mount(self) -> None:
         if self._unwritten:
-            self._flush()
+            self.call_later(self._flush)  # once mounted: _flush draws only on a mounted pane
         self._draw_status()  # is_mounted is only True once on_mount has returned
 
     @property
@@ -104,13 +102,14 @@ class LogPane(WorkerFailuresToApp, Vertical):
             self._status()
             return
         self._unwritten.extend(ln for ln in new if self._wanted(ln))
-        # Draw at most every FLUSH_SECONDS: a flood costs a few draws, not one per batch.
-        # Before the pane is mounted the lines wait; on_mount draws them.
-        if self._flush_timer is None and self.is_mounted:
-            self._flush_timer = self.set_timer(FLUSH_SECONDS, self._flush)
+        # Drawn with the app's next frame: a flood costs a few draws a second, not one per
+        # line. Before the pane is mounted the lines wait; on_mount draws them.
+        if self.is_mounted:
+            frame_of(self.app).soon(self._flush)
 
     def _flush(self) -> None:
-        self._flush_timer = None
+        if not self.is_mounted or not self.query("#lines"):  # not yet, or no longer, shown
+            return
         lines, self._unwritten = self._unwritten, []
         skipped = len(lines) - DRAW_AT_MOST
         if skipped > 0:
@@ -152,9 +151,9 @@ class LogPane(WorkerFailuresToApp, Vertical):
     def _write(self, lines: list[LogLine]) -> None:
         log = self.lines_widget
         # One renderable per batch: a flood costs one write, not one per line.
-        log.write(
-            Text("\n", end="").join(self._line_text(ln) for ln in lines), scroll_end=self.following
-        )
+        log.write(Text("\n", end="").join(self._line_text(ln) for ln in lines), scroll_end=False)
+        if self.following:  # now, in the frame that draws the lines (RichLog waits a frame)
+            log.scroll_end(animate=False, immediate=True, x_axis=False)
 
     def rerender(self) -> None:
         """After a filter, level or search change: draw the kept lines again (O(buffer))."""
