@@ -6,7 +6,10 @@ a convenience: when the file fails, the host is still the truth and the console 
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -54,6 +57,10 @@ class LastKnown:
     saved_at: float | None
 
 
+FORGET_EVERY_S = 0.5
+"""How often what events made stale is deleted from the cache file (one transaction)."""
+
+
 class HostStore:
     def __init__(
         self,
@@ -78,6 +85,10 @@ class HostStore:
         self._recorded: dict[str, float] = {}
         """When each VM's history was last sampled."""
         self.clock: Callable[[], float] = time.time
+        self._forget: dict[str, set[str]] = {}
+        """What events made stale, by VM, not yet deleted from the cache (see `invalidate`)."""
+        self._forget_queued = False
+        self._forget_lock = threading.Lock()
 
     @property
     def saved_once(self) -> bool:
@@ -132,6 +143,9 @@ class HostStore:
 
     async def save_now(self, facts: HostFacts | None) -> None:
         """Write what changed since the last write, and wait for it (at the end)."""
+        if self.cache is not None and self._forget:
+            with contextlib.suppress(Exception):  # said by the cache's own error counters
+                await self.thread.run(self._forget_now, 5.0)
         if self.cache is None or not self.saved_once:
             return  # nothing live to keep yet
         try:
@@ -206,18 +220,36 @@ class HostStore:
     def invalidate(self, uuid: str, kinds: tuple[str, ...] | None) -> None:
         """Forget what changed; () forgets nothing, None everything of that VM but its row of
         the last known fleet (that follows the rows: written when they change)."""
-        cache, key = self.cache, self.key
+        cache = self.cache
         if cache is None or kinds == ():
             return
         if kinds is None:
             kinds = tuple(kind for kind in cache.ttls if kind != "fleet")
-        self.thread.later(lambda: cache.invalidate(key, uuid, kinds))
+        # A storm of events is one write every FORGET_EVERY_S, not one an event: what is
+        # forgotten waits here, and a read of it meanwhile is a miss (see `get`).
+        with self._forget_lock:
+            self._forget.setdefault(uuid, set()).update(kinds)
+            if self._forget_queued:
+                return
+            self._forget_queued = True
+
+        asyncio.get_running_loop().call_later(FORGET_EVERY_S, self.thread.later, self._forget_now)
+
+    def _forget_now(self) -> None:
+        """Delete what is waiting to be forgotten (on the store thread)."""
+        with self._forget_lock:
+            items, self._forget, self._forget_queued = self._forget, {}, False
+        if items and self.cache is not None:
+            self.cache.invalidate_items(self.key, items)
 
     async def get(self, kind: str, item: str = "") -> Any | None:
         """A cached value while fresh (an expired one is deleted by this read), else None."""
         cache, key = self.cache, self.key
         if cache is None:
             return None
+        with self._forget_lock:
+            if kind in self._forget.get(item, ()):
+                return None  # an event or action made it stale; its delete is on its way
         entry = await self.thread.run(lambda: cache.get(kind, key, item))
         return None if entry is None else entry.value
 

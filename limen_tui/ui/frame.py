@@ -18,7 +18,7 @@ from typing import Any
 from textual.app import App
 from textual.message_pump import MessagePump
 
-FRAME_S = 0.25
+FRAME_S = 0.5
 """The shortest time between two frames of event-driven paints."""
 
 

@@ -3,11 +3,13 @@ went is deleted, a restart reads every row back in one query, and the entries ex
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
-from limen_tui.fleet.host_store import HostStore
+from limen_tui.fleet.host_store import FORGET_EVERY_S, HostStore
 from limen_tui.fleet.workers import StoreThread
 from limen_tui.model import DomainRow, HostFacts, PowerState
 from limen_tui.store.cache import Cache
@@ -145,5 +147,42 @@ async def test_the_last_known_fleet_expires_on_read(tmp_path: Path) -> None:
             assert await store.last_known() is None
             assert _stored_at(path) == {}
             assert cache.stats().expired >= 4
+    finally:
+        thread.shutdown()
+
+
+async def test_a_storm_of_events_forgets_in_one_write_and_no_read_sees_what_it_forgot(
+    tmp_path: Path,
+) -> None:
+    # 200 VMs each had an event: their cached XML is deleted in one transaction, and no read
+    # after the events returns what they made stale, before the delete or after it.
+    thread = StoreThread()
+    try:
+        with Cache(tmp_path / "cache.db") as cache:
+            store = HostStore("hv1", cache, None, thread)
+            uuids = [f"uuid-{i:05d}" for i in range(200)]
+            for uuid in [*uuids, "untouched"]:
+                cache.put("domain_xml", "hv1", uuid, "<domain/>")
+            writes = 0
+            write = cache._write
+
+            def counted(body: Any) -> dict[str, int]:
+                nonlocal writes
+                writes += 1
+                return write(body)
+
+            cache._write = counted  # type: ignore[method-assign]
+            for uuid in uuids:
+                store.invalidate(uuid, None)
+            assert all([await store.get("domain_xml", uuid) is None for uuid in uuids])
+            await asyncio.sleep(FORGET_EVERY_S * 2)
+            await thread.settled()
+            assert writes == 1
+            assert all([await store.get("domain_xml", uuid) is None for uuid in uuids])
+            assert await store.get("domain_xml", "untouched") == "<domain/>"
+            store.invalidate("untouched", None)  # and one pending at the stop is written then
+            await store.save_now(None)
+            assert writes == 2
+            assert cache.get("domain_xml", "hv1", "untouched") is None
     finally:
         thread.shutdown()
