@@ -8,10 +8,12 @@ focused what it means to focus, every key waits here, in order, and goes on once
 HOLD_AT_MOST seconds, whatever happened).
 
 Inside one screen, the main screen's bindings are priority bindings that focus their input at
-once (keys.py). One more order to keep: a printable key waits in the focused input's own queue,
-while a priority binding (Enter in an input) runs the moment the app reads it. `after_typed`
-runs such a binding's work behind the keys already given to the input, and holds the keys
-after it until that work (which moves the focus) is done.
+once (keys.py), and Textual runs a priority binding the moment it reads the key: so every key
+goes on only behind those the focused widget was given before it (an action key after moves
+acts on the row moved to). One more order to keep: a printable key waits in the focused
+input's own queue, while a priority binding (Enter in an input) runs the moment the app reads
+it. `after_typed` runs such a binding's work behind the keys already given to the input, and
+holds the keys after it until that work (which moves the focus) is done.
 """
 
 from __future__ import annotations
@@ -45,6 +47,8 @@ class HoldKeysUntilFocused(App[ReturnType]):
         self._held_since = 0.0
         self._holding = 0
         """Works in flight that must see the keys before them and none after (after_typed)."""
+        self._behind: events.Key | None = None
+        """A key waiting in the focused widget's queue behind the keys given to it before."""
 
     def hold_keys(self) -> None:
         self._holding += 1
@@ -55,7 +59,7 @@ class HoldKeysUntilFocused(App[ReturnType]):
             self.set_timer(RETRY_SECONDS, self._release_held)
 
     def _keys_ready(self) -> bool:
-        return not self._holding and ready_for_keys(self.screen)
+        return not self._holding and self._behind is None and ready_for_keys(self.screen)
 
     async def on_event(self, event: events.Event) -> None:
         arrived = isinstance(event, events.Key) and not event.is_forwarded
@@ -82,7 +86,26 @@ class HoldKeysUntilFocused(App[ReturnType]):
                 if not await self._check_bindings(event.key, priority=True):
                     focused.call_later(focused.run_action, action)
                 return
+        if isinstance(event, events.Key) and not event.is_forwarded and focused is not None:
+            # Behind the keys the focused widget has not handled yet: a screen's action key
+            # (a priority binding, run the moment it is read) after moves still in the table's
+            # queue would act on the row the cursor is leaving. Later keys wait their turn.
+            self._behind = event
+            self._held_since = time.monotonic()
+            if focused.call_later(self._deliver_behind, event):
+                return
+            self._behind = None  # the widget is closing: nothing is queued behind it
         await super().on_event(event)
+
+    async def _deliver_behind(self, event: events.Key) -> None:
+        if self._behind is not event:
+            return  # delivered already: its widget took too long (see _release_held)
+        self._behind = None
+        try:
+            await super().on_event(event)
+        finally:
+            if self._held:
+                self.set_timer(RETRY_SECONDS, self._release_held)
 
     async def _release_held(self) -> None:
         while self._held:
@@ -90,6 +113,9 @@ class HoldKeysUntilFocused(App[ReturnType]):
             if not late and not self._keys_ready():
                 self.set_timer(RETRY_SECONDS, self._release_held)
                 return
+            if late and (behind := self._behind) is not None:
+                self._behind = None  # its widget went with the key in its queue: on it goes
+                await super().on_event(behind)
             key = self._held.pop(0)
             await self._deliver(key)
             self._held_since = time.monotonic()

@@ -154,3 +154,24 @@ def test_a_signal_ends_the_console_and_gives_the_terminal_back(
     os.kill(console, signum)
     pane.until(lambda t: f"CONSOLE-ENDED {128 + signum}" in t)
     assert not pane.alternate_on()
+
+
+def test_an_action_key_after_moves_in_one_burst_acts_on_the_row_moved_to(
+    console_in_tmux: Callable[[int, int], Pane],
+) -> None:
+    # The action keys are the screen's priority bindings, the moves the table's: Textual runs
+    # a priority binding the moment it reads the key, while the moves before it still wait in
+    # the table's queue, so `p` paused the first row with the cursor on its way to the third.
+    pane = console_in_tmux(120, 40)
+    pane.send("Down", literal=False)
+    pane.until(lambda t: "Name       app-02" in t)  # the table has the focus and moves
+    pane.send("Up", literal=False)
+    pane.until(lambda t: "Name       app-01" in t)
+    _tmux("send-keys", "-t", pane.name, "Down", "Down", "p")
+    pane.until(lambda t: "Name       backup" in t)
+    deadline = time.monotonic() + 20
+    while not (audited := _actions_audited()) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert [(vm, outcome) for _action, vm, outcome in audited] == [("backup", "succeeded")]
+    pane.send("q")
+    pane.until(lambda t: "CONSOLE-ENDED 0" in t)
