@@ -112,19 +112,19 @@ class _HeldRead:
         return str(self.conn.getHostname())
 
 
-async def _live(libvirtd: str) -> Host:
+async def _live_with_a_held_read(libvirtd: str) -> tuple[Host, _HeldRead]:
     session = Host(libvirtd, lambda _u: None, Settings(refresh_interval=600))
     session.start()
     await wait_for(lambda: session.status.state is LinkState.LIVE, limit=30)
-    return session
+    held = _HeldRead(session)
+    await asyncio.to_thread(held.entered.wait, 10)
+    return session, held
 
 
 async def test_a_stop_waits_for_a_call_in_flight_before_closing_its_connection(
     libvirtd: str,
 ) -> None:
-    session = await _live(libvirtd)
-    held = _HeldRead(session)
-    await asyncio.to_thread(held.entered.wait, 10)
+    session, held = await _live_with_a_held_read(libvirtd)
     stopping = asyncio.ensure_future(session.stop())
     await asyncio.sleep(0.5)
     assert not stopping.done()  # closing now would free the connection under the read
@@ -138,9 +138,7 @@ async def test_a_stop_waits_for_a_call_in_flight_before_closing_its_connection(
 async def test_a_stop_with_a_stuck_call_leaves_its_connection_open_and_returns(
     libvirtd: str,
 ) -> None:
-    session = await _live(libvirtd)
-    held = _HeldRead(session)
-    await asyncio.to_thread(held.entered.wait, 10)
+    session, held = await _live_with_a_held_read(libvirtd)
     started = time.monotonic()
     await asyncio.wait_for(session.stop(), 10)
     assert time.monotonic() - started < STOP_WAIT_S + 3
