@@ -59,7 +59,9 @@ class HoldKeysUntilFocused(App[ReturnType]):
             self.set_timer(RETRY_SECONDS, self._release_held)
 
     def _keys_ready(self) -> bool:
-        return not self._holding and self._behind is None and ready_for_keys(self.screen)
+        if self._holding or self._behind is not None or not self.screen_stack:
+            return False
+        return ready_for_keys(self.screen)
 
     async def on_event(self, event: events.Event) -> None:
         arrived = isinstance(event, events.Key) and not event.is_forwarded
@@ -101,6 +103,8 @@ class HoldKeysUntilFocused(App[ReturnType]):
         if self._behind is not event:
             return  # delivered already: its widget took too long (see _release_held)
         self._behind = None
+        if self._closing or not self.screen_stack:
+            return  # the console is ending
         try:
             await super().on_event(event)
         finally:
@@ -109,6 +113,9 @@ class HoldKeysUntilFocused(App[ReturnType]):
 
     async def _release_held(self) -> None:
         while self._held:
+            if self._closing or not self.screen_stack:
+                self._held.clear()  # the console is ending: nothing is left to take them
+                return
             late = time.monotonic() - self._held_since > HOLD_AT_MOST
             if not late and not self._keys_ready():
                 self.set_timer(RETRY_SECONDS, self._release_held)

@@ -10,6 +10,7 @@ from dataclasses import replace
 from typing import Any
 
 from textual.pilot import Pilot
+from textual.widgets import Input, TabbedContent
 
 from limen_tui.fleet.host import Host
 from limen_tui.fleet.operations import Operation, OpState
@@ -324,14 +325,20 @@ async def vm_screen(pilot: Pilot[Any]) -> None:
     await pilot.pause(0.3)
 
 
-async def vm_screen_graphs(pilot: Pilot[Any]) -> None:
+async def _vm_screen_tab(pilot: Pilot[Any], key: str, tab: str) -> None:
     await vm_screen(pilot)
-    await burst(pilot, "2")
+    await burst(pilot, key)
+    tabs = pilot.app.screen.query_one("#vm-tabs", TabbedContent)
+    await wait_for(lambda: tabs.active == tab)
+    await pilot.pause()
+
+
+async def vm_screen_graphs(pilot: Pilot[Any]) -> None:
+    await _vm_screen_tab(pilot, "2", "graphs")
 
 
 async def vm_screen_guest(pilot: Pilot[Any]) -> None:
-    await vm_screen(pilot)
-    await burst(pilot, "3")
+    await _vm_screen_tab(pilot, "3", "guest")
 
 
 async def noisy_neighbours(pilot: Pilot[Any]) -> None:
@@ -350,8 +357,7 @@ async def noisy_neighbours(pilot: Pilot[Any]) -> None:
 
 
 async def vm_screen_events(pilot: Pilot[Any]) -> None:
-    await vm_screen(pilot)
-    await burst(pilot, "6")
+    await _vm_screen_tab(pilot, "6", "recent")
 
 
 async def snapshots(pilot: Pilot[Any]) -> None:
@@ -364,9 +370,12 @@ async def snapshots(pilot: Pilot[Any]) -> None:
 async def create_form(pilot: Pilot[Any]) -> None:
     await loaded(pilot)
     app = _app(pilot)
-    app.push_screen(CreateVmScreen(SceneHost.make()))
+    screen = CreateVmScreen(SceneHost.make())
+    app.push_screen(screen)
     await pilot.pause(0.3)
     await burst(pilot, *"web-05")
+    await wait_for(lambda: "web-05" in [i.value for i in screen.query(Input)])
+    await pilot.pause()
 
 
 async def serial_console(pilot: Pilot[Any]) -> None:

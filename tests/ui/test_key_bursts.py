@@ -194,3 +194,16 @@ async def test_enter_on_the_table_opens_the_action_menu() -> None:
         await burst(pilot, "escape")
         shown: object = app.screen  # not narrowed to the menu that was open
         assert shown is app.main
+
+
+async def test_keys_still_on_their_way_when_the_console_quits_end_with_it() -> None:
+    # Moves wait in the table's queue and the keys after them wait for the moves; q among them
+    # ends the console with those still waiting, and nothing is raised for them afterwards.
+    app = demo_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = await _ready(pilot, app)
+        start = table.cursor_row
+        await burst(pilot, *["down"] * 20, "q", *["down"] * 20)
+        await wait_for(lambda: app._exit or table.cursor_row >= start + 20, 10)
+        await pilot.pause(0.2)
+    assert app.return_code in (0, None)

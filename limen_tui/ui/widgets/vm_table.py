@@ -564,6 +564,8 @@ class VmTable(ScrollView, can_focus=True):
         self._cursor_key, self._cursor_group = None, group
         self._resize_virtual()
         self._rows_moved()
+        if key is not None:  # the cursor's VM folded away: its header is selected now
+            self.post_message(self.Highlighted(self, self._cursor_key))
 
     def sort_by(self, column: str, reverse: bool | None = None) -> None:
         col = ALL_COLUMNS.get(column)
