@@ -308,10 +308,13 @@ async def test_the_vm_screen_shows_each_disk_nic_and_what_the_agent_said(
     async with app.run_test(size=(120, 40)) as pilot:
         screen = VmScreen(row, host, refresh_s=1.0)
         app.push_screen(screen)
+        # Rates need two readings that both have the disk: on a loaded machine the first
+        # reading of a guest may come before its disks' counters do.
         await wait_for(
             lambda: (
                 screen.figures is not None
                 and screen.figures.seconds is not None
+                and all(d.wr_bps is not None for d in screen.figures.disks)
                 and screen.guest is not None
                 and screen.guest.answered
             ),
