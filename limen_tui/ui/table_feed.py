@@ -47,11 +47,10 @@ class TableFeed:
         rows = []
         for row in changed:
             key = row.key
+            self._waiting.pop(key, None)  # an older copy; a newer one waits at the end
             if on_screen(key) or not known(key):
-                self._waiting.pop(key, None)
                 rows.append(row)
             else:
-                self._waiting.pop(key, None)  # keeps the queue in order of arrival
                 self._waiting[key] = row
         return rows
 
