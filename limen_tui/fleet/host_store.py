@@ -15,7 +15,13 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from limen_tui.fleet.last_known import MARKER, fleet_from_items, marker_to_json, row_to_json
+from limen_tui.fleet.last_known import (
+    MARKER,
+    fleet_from_items,
+    kept_values,
+    marker_to_json,
+    row_to_json,
+)
 from limen_tui.fleet.workers import StoreThread
 from limen_tui.model import DomainRow, HostFacts
 from limen_tui.store.cache import Cache
@@ -80,6 +86,8 @@ class HostStore:
         self._changed: dict[str, DomainRow] = {}
         """Rows changed since the last write, by uuid (the newest version of each)."""
         self._removed: set[str] = set()
+        self._kept: dict[str, tuple[object, ...]] = {}
+        """What the file has (or will have once written) of each row, by uuid."""
         self._facts: HostFacts | None = None
         """The facts as last written (the marker is rewritten when they change)."""
         self._recorded: dict[str, float] = {}
@@ -128,10 +136,16 @@ class HostStore:
         what the file kept of VMs that went while no console watched."""
         if self.cache is None:
             return
+        kept = self._kept
         for row in changed:
+            values = kept_values(row)
+            if kept.get(row.uuid) == values:
+                continue  # only its figures moved: the file keeps none
+            kept[row.uuid] = values
             self._changed[row.uuid] = row
             self._removed.discard(row.uuid)
         for uuid in removed:
+            kept.pop(uuid, None)
             self._changed.pop(uuid, None)
             self._removed.add(uuid)
         now = time.monotonic()

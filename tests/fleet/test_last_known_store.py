@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from limen_tui.fleet.host_store import FORGET_EVERY_S, HostStore
+from limen_tui.fleet.last_known import last_known_row
 from limen_tui.fleet.workers import StoreThread
 from limen_tui.model import DomainRow, HostFacts, PowerState
 from limen_tui.store.cache import Cache
@@ -58,7 +59,7 @@ async def test_a_tick_that_changed_3_of_1000_rows_writes_those_3(tmp_path: Path)
 
             clock.now += 10
             before = _total_changes(cache)
-            changed = [replace(rows[f"uuid-{i:05d}"], cpu_pct=50.0) for i in (3, 500, 999)]
+            changed = [replace(rows[f"uuid-{i:05d}"], vcpus=8) for i in (3, 500, 999)]
             rows.update((r.uuid, r) for r in changed)
             gone = rows.pop("uuid-00042")
             store.save_fleet(changed, [gone.uuid], FACTS, rows)
@@ -76,8 +77,51 @@ async def test_a_tick_that_changed_3_of_1000_rows_writes_those_3(tmp_path: Path)
             # A restart: every row back (the changed ones as changed), and the facts.
             known = await HostStore("hv1", cache, None, thread).last_known()
             assert known is not None
-            assert {r.uuid: r for r in known.rows} == rows
+            assert {r.uuid: r for r in known.rows} == {
+                u: last_known_row(r) for u, r in rows.items()
+            }
             assert known.facts == FACTS and known.saved_at == T0 + 10
+    finally:
+        thread.shutdown()
+
+
+async def test_ticks_that_changed_only_figures_write_nothing_and_a_restart_shows_no_old_figures(
+    tmp_path: Path,
+) -> None:
+    # Every VM's counters moved (CPU, memory used, disk and network rates): what a restart
+    # shows of them would be figures of another time, so they are not kept and not written.
+    path, clock, thread = tmp_path / "cache.db", Clock(), StoreThread()
+    try:
+        with Cache(path, clock=clock) as cache:
+            store = HostStore("hv1", cache, None, thread, save_every_s=0.0)
+            rows = _rows(1000)
+            store.save_fleet(rows.values(), [], FACTS, rows)
+            await thread.settled()
+            for tick in range(1, 4):
+                clock.now += 10
+                before = _total_changes(cache)
+                changed = [
+                    replace(
+                        r,
+                        cpu_pct=float(tick),
+                        mem_used_kib=tick * 1024,
+                        disk_rd_bps=tick * 100.0,
+                        net_rx_bps=tick * 10.0,
+                    )
+                    for r in rows.values()
+                ]
+                rows.update((r.uuid, r) for r in changed)
+                store.save_fleet(changed, [], FACTS, rows)
+                await thread.settled()
+                assert _total_changes(cache) - before == 0, f"tick {tick} wrote rows"
+            assert set(_stored_at(path).values()) == {T0}
+
+            known = await HostStore("hv1", cache, None, thread).last_known()
+            assert known is not None and len(known.rows) == 1000
+            row = next(r for r in known.rows if r.uuid == "uuid-00007")
+            assert (row.name, row.state, row.vcpus) == ("vm-00007", PowerState.RUNNING, 2)
+            assert row.cpu_pct is None and row.mem_used_kib is None
+            assert row.disk_rd_bps is None and row.net_rx_bps is None
     finally:
         thread.shutdown()
 
@@ -93,17 +137,17 @@ async def test_between_writes_changes_wait_and_the_newest_version_is_written(
             store.save_fleet(rows.values(), [], FACTS, rows)  # the first write: at once
             await thread.settled()
             row = rows["uuid-00001"]
-            for pct in (10.0, 20.0, 30.0):  # ticks within the interval: nothing written
-                rows[row.uuid] = replace(row, cpu_pct=pct)
+            for vcpus in (4, 6, 8):  # ticks within the interval: nothing written
+                rows[row.uuid] = replace(row, vcpus=vcpus)
                 store.save_fleet([rows[row.uuid]], [], FACTS, rows)
             await thread.settled()
             known = await store.last_known()
             assert known is not None
-            assert {r.uuid: r.cpu_pct for r in known.rows}[row.uuid] == 1.0
+            assert {r.uuid: r.vcpus for r in known.rows}[row.uuid] == 2
             await store.save_now(FACTS)  # the console ends: what waited is written
             known = await store.last_known()
             assert known is not None
-            assert {r.uuid: r.cpu_pct for r in known.rows}[row.uuid] == 30.0
+            assert {r.uuid: r.vcpus for r in known.rows}[row.uuid] == 8
     finally:
         thread.shutdown()
 
@@ -137,7 +181,7 @@ async def test_the_last_known_fleet_expires_on_read(tmp_path: Path) -> None:
             await thread.settled()
             # Rewritten rows keep the unchanged ones alive: past half the TTL they are renewed.
             clock.now += 60
-            row = replace(rows["uuid-00000"], cpu_pct=9.0)
+            row = replace(rows["uuid-00000"], state=PowerState.PAUSED)
             store.save_fleet([row], [], FACTS, rows)
             await thread.settled()
             clock.now += 60  # 120 s after the first write, 60 s after the last
