@@ -42,6 +42,10 @@ python_env() {
         "$VENV/bin/pip" install -q --disable-pip-version-check -e ".[$extra]"
         touch "$stamp"
     fi
+    # An editable install leaves our modules uncompiled; where PYTHONDONTWRITEBYTECODE is set
+    # (CI images, this project's own machines) every start compiled all of them again: about
+    # 0.3 s of each start. Compiled once here, as pip does for a wheel (quick when up to date).
+    "$VENV/bin/python" -m compileall -q limen_tui >/dev/null
 }
 
 case "${1:-}" in

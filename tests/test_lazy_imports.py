@@ -1,4 +1,5 @@
-"""A session loads only what it uses: asyncssh (and its cryptography) only for a host over SSH.
+"""A session loads only what it uses: asyncssh (and its cryptography) only for a host over SSH,
+a screen's module (and pyte, the serial console's terminal) only once the screen is opened.
 
 Each check runs in a fresh interpreter, so what an earlier test imported cannot hide a module
 that the console pulled in at start.
@@ -126,3 +127,48 @@ def _demo() -> str:
     from limen_tui.demo import demo_uri
 
     return demo_uri()
+
+
+NOT_AT_START = (
+    "limen_tui.ui.screens.vm_screen",
+    "limen_tui.ui.screens.devices",
+    "limen_tui.ui.screens.domain_xml",
+    "limen_tui.ui.screens.snapshots",
+    "limen_tui.ui.screens.serial_console",
+    "limen_tui.ui.screens.pools",
+    "limen_tui.ui.screens.volumes",
+    "limen_tui.ui.screens.networks",
+    "limen_tui.ui.screens.hosts",
+    "limen_tui.ui.screens.diagnostics",
+    "limen_tui.ui.screens.migrate_dialog",
+    "limen_tui.ui.screens.migration_view",
+    "limen_tui.ui.screens.evacuate",
+    "limen_tui.ui.screens.create_vm",
+    "pyte",
+)
+
+
+def test_the_console_starts_without_the_screens_it_has_not_opened() -> None:
+    # Each of these modules cost the first frame its import (about 60 ms of 190 of ours);
+    # a screen still opens once asked for: here the VM screen, with its tabs.
+    extra = (
+        "import json\n"
+        f"        names = {NOT_AT_START!r}\n"
+        "        print(json.dumps([m for m in names if m in sys.modules]))\n"
+        "        await pilot.press('f')\n"
+        "        deadline = time.monotonic() + 20\n"
+        "        while type(app.screen).__name__ != 'VmScreen':\n"
+        "            assert time.monotonic() < deadline, type(app.screen).__name__\n"
+        "            await asyncio.sleep(0.05)\n"
+        "        print(json.dumps([m for m in names if m in sys.modules]))"
+    )
+    code = _CONSOLE.format(
+        uris=[_demo()], demo=True, hosts_config="None", extra=extra
+    ).replace("run_test(size=(80, 24)):", "run_test(size=(80, 24)) as pilot:")
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    at_start, after = (json.loads(line) for line in out.stdout.strip().splitlines()[-3:-1])
+    assert at_start == []
+    assert "limen_tui.ui.screens.vm_screen" in after

@@ -36,7 +36,6 @@ from limen_tui.ui.questions import action_question, needs_question, next_step_qu
 from limen_tui.ui.screens.action_menu import ActionMenu
 from limen_tui.ui.screens.ask import AskScreen, check_count, check_vm_name
 from limen_tui.ui.screens.confirm import ConfirmScreen, DeleteAnswer, TypeNameToDeleteScreen
-from limen_tui.ui.screens.create_vm import CreateVmScreen
 
 READONLY = "read-only session: nothing can be changed"
 ACTION_GROUP = "actions"
@@ -222,6 +221,8 @@ class ActionFlow:
             if answer is not None:
                 spec, start = answer
                 self._in_worker(host.create_vm(spec, start), f"create {spec.name}")
+
+        from limen_tui.ui.screens.create_vm import CreateVmScreen  # its module when first used
 
         self.screen.app.push_screen(CreateVmScreen(host), answered)
 

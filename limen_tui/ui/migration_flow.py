@@ -9,7 +9,7 @@ the view's, so closing the view never stops it.
 from __future__ import annotations
 
 import difflib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.screen import Screen
 
@@ -19,9 +19,10 @@ from limen_tui.fleet.migration import Migration
 from limen_tui.model import DomainRow, LinkState
 from limen_tui.model.action_params import Migrate
 from limen_tui.ui import text as fmt
-from limen_tui.ui.screens.evacuate import EvacuationProgress, EvacuationScreen
-from limen_tui.ui.screens.migrate_dialog import MigrateDialog
-from limen_tui.ui.screens.migration_view import MigrationScreen
+
+if TYPE_CHECKING:
+    from limen_tui.ui.screens.evacuate import EvacuationProgress
+# The dialog's and the views' modules are imported when first opened, not at start.
 
 READONLY = "read-only session: nothing can be changed"
 ACTION_GROUP = "actions"
@@ -68,6 +69,9 @@ class MigrationFlow:
         fleet = self._fleet()
         if fleet is None:
             return
+        from limen_tui.ui.screens.migrate_dialog import MigrateDialog
+        from limen_tui.ui.screens.migration_view import MigrationScreen
+
         job = self.running(row.uuid)
         if job is not None:
             self.screen.app.push_screen(MigrationScreen(job))
@@ -97,6 +101,8 @@ class MigrationFlow:
 
     def start(self, row: DomainRow, params: Migrate) -> Migration | None:
         """Run a confirmed migration (checked again by the fleet) with its view on top."""
+        from limen_tui.ui.screens.migration_view import MigrationScreen
+
         fleet = self.fleet
         if fleet is None:
             return None
@@ -113,6 +119,8 @@ class MigrationFlow:
     # -- a whole host ------------------------------------------------------------------------
 
     def evacuate(self, host: str) -> None:
+        from limen_tui.ui.screens.evacuate import EvacuationScreen
+
         fleet = self._fleet()
         if fleet is None:
             return

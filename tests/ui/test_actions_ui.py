@@ -103,9 +103,9 @@ async def test_marks_and_bulk_action_with_a_summary() -> None:
         )
         ops = app.query_one(OperationsPane).operations.values()
         running_before = [o for o in ops if o.state is OpState.SUCCEEDED]
-        assert running_before and all(
-            _state(app, o.vm) is PowerState.PAUSED for o in running_before
-        )
+        assert running_before
+        # The rows show it with the frame that draws the events' rows (at most 0.5 s later).
+        await wait_for(lambda: all(_state(app, o.vm) is PowerState.PAUSED for o in running_before))
         await pilot.press("U")
         assert not table.marked
 

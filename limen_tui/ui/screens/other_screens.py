@@ -8,7 +8,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual.binding import Binding, BindingType
@@ -24,20 +24,13 @@ from limen_tui.ui import text as fmt
 from limen_tui.ui.command_line import help_lines
 from limen_tui.ui.keys import key_label
 from limen_tui.ui.screens.confirm import ConfirmScreen
-from limen_tui.ui.screens.devices import DeviceScreen
-from limen_tui.ui.screens.diagnostics import DiagnosticsScreen
-from limen_tui.ui.screens.domain_xml import XmlScreen
-from limen_tui.ui.screens.evacuate import EvacuationScreen
-from limen_tui.ui.screens.hosts import HostsScreen
-from limen_tui.ui.screens.migrate_dialog import MigrateDialog
-from limen_tui.ui.screens.migration_view import MigrationScreen
-from limen_tui.ui.screens.networks import NetworksScreen
-from limen_tui.ui.screens.pools import PoolsScreen
-from limen_tui.ui.screens.serial_console import SerialConsoleScreen
-from limen_tui.ui.screens.snapshots import RunAction, SnapshotScreen
-from limen_tui.ui.screens.vm_screen import VmScreen
-from limen_tui.ui.screens.volumes import VolumesScreen
 from limen_tui.ui.widgets.log_pane import LogPane
+
+if TYPE_CHECKING:
+    from limen_tui.ui.screens.snapshots import RunAction
+
+# Each screen's module is imported when the operator first opens it, not at start: the first
+# frame waits for nothing a session may never use.
 
 MORE_KEYS = [
     ("↑ ↓ PgUp PgDn Home End", "Move in the table"),
@@ -59,6 +52,18 @@ def help_keys(bindings: list[BindingType], keymap: dict[str, str]) -> HelpGroups
             for b in of
             if isinstance(b, Binding) and b.description
         ]
+
+    from limen_tui.ui.screens.devices import DeviceScreen
+    from limen_tui.ui.screens.domain_xml import XmlScreen
+    from limen_tui.ui.screens.evacuate import EvacuationScreen
+    from limen_tui.ui.screens.hosts import HostsScreen
+    from limen_tui.ui.screens.migrate_dialog import MigrateDialog
+    from limen_tui.ui.screens.migration_view import MigrationScreen
+    from limen_tui.ui.screens.networks import NetworksScreen
+    from limen_tui.ui.screens.pools import PoolsScreen
+    from limen_tui.ui.screens.snapshots import SnapshotScreen
+    from limen_tui.ui.screens.vm_screen import VmScreen
+    from limen_tui.ui.screens.volumes import VolumesScreen
 
     vm_ids = set(ACTIONS) | {c.id for c in OTHER_KEYS}
     on_vms = rows([b for b in bindings if isinstance(b, Binding) and b.id in vm_ids], keymap)
@@ -93,6 +98,8 @@ def hosts(
         if host is not None:
             chosen(host)
 
+    from limen_tui.ui.screens.hosts import HostsScreen
+
     shown = HostsScreen(fleet.hosts if fleet is not None else {}, evacuate)
     screen.app.push_screen(shown, answered)
 
@@ -101,6 +108,8 @@ def pools(screen: Screen[Any], host: Host | None, pool: str = "") -> None:
     if host is None:
         screen.notify("No host", severity="warning")
         return
+    from limen_tui.ui.screens.pools import PoolsScreen
+
     screen.app.push_screen(PoolsScreen(host, open_pool=pool))
 
 
@@ -108,10 +117,14 @@ def networks(screen: Screen[Any], host: Host | None) -> None:
     if host is None:
         screen.notify("No host", severity="warning")
         return
+    from limen_tui.ui.screens.networks import NetworksScreen
+
     screen.app.push_screen(NetworksScreen(host))
 
 
 def diagnostics(screen: Screen[Any], fleet: Fleet | None, cache: Cache | None) -> None:
+    from limen_tui.ui.screens.diagnostics import DiagnosticsScreen
+
     screen.app.push_screen(DiagnosticsScreen(fleet, cache))
 
 
@@ -121,6 +134,8 @@ def snapshots(
     if row is None or host is None:
         screen.notify("No VM selected", severity="warning")
         return
+    from limen_tui.ui.screens.snapshots import SnapshotScreen
+
     screen.app.push_screen(SnapshotScreen(row, host, run))
 
 
@@ -128,6 +143,8 @@ def vm_screen(screen: Screen[Any], row: DomainRow | None, host: Host | None) -> 
     if row is None or host is None:
         screen.notify("No VM selected", severity="warning")
         return
+    from limen_tui.ui.screens.vm_screen import VmScreen
+
     screen.app.push_screen(VmScreen(row, host))
 
 
@@ -145,6 +162,8 @@ def serial_console(screen: Screen[Any], row: DomainRow | None, host: Host | None
 
 
 async def _attach(screen: Screen[Any], row: DomainRow, host: Host, *, force: bool) -> None:
+    from limen_tui.ui.screens.serial_console import SerialConsoleScreen
+
     console = SerialConsoleScreen(row, host, force=force)
     try:
         await console.attach()

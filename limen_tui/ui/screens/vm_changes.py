@@ -10,8 +10,8 @@ from textual.screen import Screen
 
 from limen_tui.fleet.host import Host
 from limen_tui.model import DomainRow
-from limen_tui.ui.screens.devices import DeviceScreen, change_runner
-from limen_tui.ui.screens.domain_xml import XmlScreen
+
+# The screens' modules are imported when first opened, not at start.
 
 
 def _nothing() -> None:
@@ -27,6 +27,8 @@ def open_devices(
     if row is None or host is None:
         screen.notify("No VM selected", severity="warning")
         return
+    from limen_tui.ui.screens.devices import DeviceScreen, change_runner
+
     screen.app.push_screen(DeviceScreen(row, host, change_runner(row, host)), lambda _: then())
 
 
@@ -39,4 +41,7 @@ def open_domain_xml(
     if row is None or host is None:
         screen.notify("No VM selected", severity="warning")
         return
+    from limen_tui.ui.screens.devices import change_runner
+    from limen_tui.ui.screens.domain_xml import XmlScreen
+
     screen.app.push_screen(XmlScreen(row, host, change_runner(row, host)), lambda _: then())
