@@ -162,9 +162,9 @@ def test_the_console_starts_without_the_screens_it_has_not_opened() -> None:
         "            await asyncio.sleep(0.05)\n"
         "        print(json.dumps([m for m in names if m in sys.modules]))"
     )
-    code = _CONSOLE.format(
-        uris=[_demo()], demo=True, hosts_config="None", extra=extra
-    ).replace("run_test(size=(80, 24)):", "run_test(size=(80, 24)) as pilot:")
+    code = _CONSOLE.format(uris=[_demo()], demo=True, hosts_config="None", extra=extra).replace(
+        "run_test(size=(80, 24)):", "run_test(size=(80, 24)) as pilot:"
+    )
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT
     )
