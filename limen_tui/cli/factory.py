@@ -136,6 +136,8 @@ def make_app(
         if start_fleet
         else None
     )
+    if fleet is not None:
+        fleet.read_ahead()
     return LimenApp(
         fleet,
         settings,

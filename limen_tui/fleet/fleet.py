@@ -128,6 +128,12 @@ class Fleet:
                 pace=self.pace,
             )
 
+    def read_ahead(self) -> None:
+        """Start reading every host's last known fleet now, before the console's first frame
+        is built (the hosts take the answers when they start)."""
+        for host in self.hosts.values():
+            host.store.read_ahead()
+
     def _forward(self, update: FleetUpdate) -> None:
         self._publish(update)
 

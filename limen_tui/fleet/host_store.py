@@ -12,6 +12,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -97,28 +98,41 @@ class HostStore:
         """What events made stale, by VM, not yet deleted from the cache (see `invalidate`)."""
         self._forget_queued = False
         self._forget_lock = threading.Lock()
+        self._ahead: Future[LastKnown | None] | None = None
+        """The last known fleet's read started at start-up (`read_ahead`), not yet taken."""
 
     @property
     def saved_once(self) -> bool:
         return self._saved_at > 0.0
 
-    async def last_known(self) -> LastKnown | None:
-        """The host's rows and facts as last written: one query (expired entries deleted)."""
+    def read_ahead(self) -> None:
+        """Start reading the last known fleet now, while the console starts: the next
+        `last_known` takes this read's answer. At 10,000 VMs the read took 0.4 s once it
+        shared the process with the first frame's work, which it now mostly precedes."""
+        if self.cache is not None and self._ahead is None:
+            self._ahead = self.thread.ahead(self._read_last_known)
+
+    def _read_last_known(self) -> LastKnown | None:
         cache, key = self.cache, self.key
         if cache is None:
             return None
+        entries = cache.get_items("fleet", key)
+        known = fleet_from_items({item: e.value for item, e in entries.items()})
+        if known is None:
+            return None
+        return LastKnown(known[0], known[1], entries[MARKER].stored_at)
 
-        def read() -> LastKnown | None:
-            entries = cache.get_items("fleet", key)
-            known = fleet_from_items({item: e.value for item, e in entries.items()})
-            if known is None:
-                return None
-            return LastKnown(known[0], known[1], entries[MARKER].stored_at)
-
+    async def last_known(self) -> LastKnown | None:
+        """The host's rows and facts as last written: one query (expired entries deleted)."""
+        if self.cache is None:
+            return None
+        ahead, self._ahead = self._ahead, None
         try:
-            return await self.thread.run(read, 5.0)
+            if ahead is not None:
+                return await asyncio.wait_for(asyncio.wrap_future(ahead), 5.0)
+            return await self.thread.run(self._read_last_known, 5.0)
         except Exception as exc:  # the cache is a convenience; the host is the truth
-            log.info("%s: no last known fleet: %s", key, exc)
+            log.info("%s: no last known fleet: %s", self.key, exc)
             return None
 
     def save_fleet(

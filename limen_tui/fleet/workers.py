@@ -32,6 +32,10 @@ class StoreThread:
         future = asyncio.get_running_loop().run_in_executor(self._pool, fn)
         return await asyncio.wait_for(future, limit)
 
+    def ahead(self, fn: Callable[[], T]) -> Future[T]:
+        """Start a read before anyone awaits it (no event loop needed yet)."""
+        return self._pool.submit(fn)
+
     def later(self, fn: Callable[[], object]) -> None:
         """A write nobody waits for (history samples, invalidations, the last known fleet)."""
         self._pool.submit(fn)
@@ -81,6 +85,10 @@ class HostWorkers:
     async def call(self, fn: Callable[[], T], limit: float | None = None) -> T:
         """Run a blocking call, bounded by `limit` (the call timeout when None)."""
         return await asyncio.wait_for(self.submit(fn), limit or self.timeout)
+
+    def ahead(self, fn: Callable[[], T]) -> Future[T]:
+        """Start a read before anyone awaits it (no event loop needed yet)."""
+        return self._pool.submit(fn)
 
     def later(self, fn: Callable[[], object]) -> None:
         """A blocking call nobody waits for (closing what an abandoned stop left open)."""

@@ -262,3 +262,41 @@ def test_many_threads_share_one_cache(cache_path: Path) -> None:
     stats = cache.stats()
     assert stats.writes == 8 * 300 and stats.hits + stats.misses == 8 * 300
     assert cache.enabled and cache.warnings == [] and cache.file.busy_skips == 0
+
+
+def test_a_set_read_in_one_query_keeps_every_item_value_and_time_exactly(
+    cache_path: Path, clock: FakeClock
+) -> None:
+    # The set comes back as one JSON text built by SQLite: odd item names, every JSON type,
+    # floats and the times to the last bit, and the expired items deleted as before.
+    cache = Cache(cache_path, ttls={"fleet": 100.0}, clock=clock)
+    clock.now = 1_796_160_507.797831
+    values = {
+        'quote"and\\slash': [0.1 + 0.2, 1e-300, -0.0, 2**53 + 1],
+        "uni ✓ \x1e\x00 tab\t": {"s": "é\n", "n": None, "b": True},
+        "": "marker",
+        "old": 1,
+    }
+    cache.update_items("fleet", "h1", {"old": 1})
+    clock.advance(60.123456789)
+    fresh = {k: v for k, v in values.items() if k != "old"}
+    cache.update_items("fleet", "h1", fresh, renew=False)
+    clock.advance(50)  # "old" expired (110 s), the rest not (50 s)
+    found = cache.get_items("fleet", "h1")
+    assert {k: e.value for k, e in found.items()} == fresh
+    assert {e.stored_at for e in found.values()} == {1_796_160_507.797831 + 60.123456789}
+    assert count_rows(cache_path) == 3, "the expired item is deleted by the read"
+    assert cache.get_items("fleet", "other") == {}
+
+
+def test_a_stored_value_that_is_not_one_json_value_fails_the_read_not_the_pairing(
+    cache_path: Path,
+) -> None:
+    cache = Cache(cache_path)
+    cache.update_items("fleet", "h1", {"a": 1, "b": 2})
+    with sqlite3.connect(cache_path) as db:
+        db.execute("UPDATE entries SET value = '3,4' WHERE item = 'a'")
+    # Joined, "3,4" would read as two values and shift every item after it; read row by row
+    # it is an error, as any undecodable value is (the last known fleet then shows nothing).
+    with pytest.raises(ValueError):
+        cache.get_items("fleet", "h1")
