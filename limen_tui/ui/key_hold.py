@@ -9,11 +9,15 @@ HOLD_AT_MOST seconds, whatever happened).
 
 Inside one screen, the main screen's bindings are priority bindings that focus their input at
 once (keys.py), and Textual runs a priority binding the moment it reads the key: so every key
-goes on only behind those the focused widget was given before it (an action key after moves
-acts on the row moved to). One more order to keep: a printable key waits in the focused
-input's own queue, while a priority binding (Enter in an input) runs the moment the app reads
-it. `after_typed` runs such a binding's work behind the keys already given to the input, and
-holds the keys after it until that work (which moves the focus) is done.
+goes on only once the key before it is done (an action key after moves acts on the row moved
+to). A key is done when a priority binding ran it, or when it has gone up from the focused
+widget through each parent to the app (where the widgets' own bindings, the table's moves,
+run), one queue after another, or a widget on the way stopped it.
+
+One more order to keep: a printable key waits in the focused input's own queue, while a
+priority binding (Enter in an input) runs the moment the app reads it. `after_typed` runs such
+a binding's work behind the keys already given to the input, and holds the keys after it until
+that work (which moves the focus) is done.
 """
 
 from __future__ import annotations
@@ -48,7 +52,10 @@ class HoldKeysUntilFocused(App[ReturnType]):
         self._holding = 0
         """Works in flight that must see the keys before them and none after (after_typed)."""
         self._behind: events.Key | None = None
-        """A key waiting in the focused widget's queue behind the keys given to it before."""
+        """The key being delivered: waiting behind the keys given before it, or on its way up
+        from the focused widget to the app. Later keys wait for it."""
+        self._behind_sent = False
+        """`_behind` was handed on already (only its way up is left)."""
 
     def hold_keys(self) -> None:
         self._holding += 1
@@ -102,14 +109,40 @@ class HoldKeysUntilFocused(App[ReturnType]):
     async def _deliver_behind(self, event: events.Key) -> None:
         if self._behind is not event:
             return  # delivered already: its widget took too long (see _release_held)
-        self._behind = None
         if self._closing or not self.screen_stack:
+            self._done(event)
             return  # the console is ending
+        target = self.focused or self.screen
+        self._behind_sent = True
         try:
             await super().on_event(event)
         finally:
-            if self._held:
-                self.set_timer(RETRY_SECONDS, self._release_held)
+            if event.is_forwarded:  # given to the focused widget: done once it is up
+                self._follow(event, target)
+            else:
+                self._done(event)  # a priority binding ran it
+
+    def _follow(self, event: events.Key, node: Any) -> None:
+        """The key is in `node`'s queue: once `node` has handled it (a callback queued behind
+        it), follow it to the parent it went up to, until the app has run it or a widget on
+        the way stopped it."""
+        if not node.call_later(self._handled_by, event, node):
+            self._done(event)  # the widget is closing with the key
+
+    def _handled_by(self, event: events.Key, node: Any) -> None:
+        if self._behind is not event:
+            return  # released by the late path
+        parent = getattr(node, "_parent", None)
+        if node is self or parent is None or event._stop_propagation or not event.bubble:
+            self._done(event)
+        else:
+            self._follow(event, parent)
+
+    def _done(self, event: events.Key) -> None:
+        if self._behind is event:
+            self._behind, self._behind_sent = None, False
+        if self._held:
+            self.set_timer(RETRY_SECONDS, self._release_held)
 
     async def _release_held(self) -> None:
         while self._held:
@@ -121,8 +154,9 @@ class HoldKeysUntilFocused(App[ReturnType]):
                 self.set_timer(RETRY_SECONDS, self._release_held)
                 return
             if late and (behind := self._behind) is not None:
-                self._behind = None  # its widget went with the key in its queue: on it goes
-                await super().on_event(behind)
+                sent, self._behind, self._behind_sent = self._behind_sent, None, False
+                if not sent:  # its widget went with the key in its queue: on it goes
+                    await super().on_event(behind)
             key = self._held.pop(0)
             await self._deliver(key)
             self._held_since = time.monotonic()
