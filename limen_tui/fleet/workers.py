@@ -86,10 +86,6 @@ class HostWorkers:
         """Run a blocking call, bounded by `limit` (the call timeout when None)."""
         return await asyncio.wait_for(self.submit(fn), limit or self.timeout)
 
-    def ahead(self, fn: Callable[[], T]) -> Future[T]:
-        """Start a read before anyone awaits it (no event loop needed yet)."""
-        return self._pool.submit(fn)
-
     def later(self, fn: Callable[[], object]) -> None:
         """A blocking call nobody waits for (closing what an abandoned stop left open)."""
         self._start(fn)
