@@ -71,12 +71,23 @@ def _int(stats: Mapping[str, Any], key: str) -> int | None:
     return int(value) if isinstance(value, int | float) else None
 
 
+RUNNING_JOB = (1, 2)
+"""virDomainJobType: bounded and unbounded; 0 is none, 3-5 a job that completed, failed or
+was cancelled."""
+
+
 def progress_from_stats(stats: Mapping[str, Any]) -> JobProgress | None:
-    """None when no job runs (type 0: none, or the job already ended)."""
-    if not stats.get("type"):
+    """None when no job runs, or when the answer has no figures.
+
+    A job being cancelled (or still setting up) answers with its type and nothing else: as a
+    sample it would read "0% at 0 B/s" and replace the last real one the operator saw.
+    """
+    if stats.get("type") not in RUNNING_JOB:
         return None
     page = _int(stats, "memory_page_size") or 4096
     total = _int(stats, "data_total") or _int(stats, "memory_total") or 0
+    if total <= 0:
+        return None
     remaining = _int(stats, "data_remaining")
     if remaining is None:
         remaining = _int(stats, "memory_remaining") or 0

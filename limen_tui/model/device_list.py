@@ -22,6 +22,8 @@ class Disk:
     format: str
     alias: str
     boot: int | None
+    tray_open: bool = False
+    """libvirt's record of a CD-ROM's tray (the live XML's tray='open')."""
 
     @property
     def removable(self) -> bool:
@@ -88,6 +90,7 @@ def parse_device_list(xml: str) -> DeviceList:
                 format=_attr(el.find("driver"), "type"),
                 alias=_attr(el.find("alias"), "name"),
                 boot=_boot(el),
+                tray_open=_attr(el.find("target"), "tray") == "open",
             )
         )
     nics = []

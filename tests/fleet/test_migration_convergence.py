@@ -50,6 +50,14 @@ def test_no_job_is_no_progress() -> None:
     assert progress_from_stats({}) is None
 
 
+def test_an_answer_without_figures_is_no_sample() -> None:
+    """Seen on a real abort: a cancelling job answers with its type only; that is not 0%."""
+    assert progress_from_stats({"type": 2}) is None
+    assert progress_from_stats({"type": 2, "time_elapsed": 900, "data_total": 0}) is None
+    for ended in (3, 4, 5):  # completed, failed, cancelled
+        assert progress_from_stats({**stats(2, dirty_pages=1, bps=MIB), "type": ended}) is None
+
+
 def test_first_passes_are_too_early_then_converging() -> None:
     watch = ConvergenceWatch(Migrate("b"), iterations=3)
     assert watch.feed(sample(1, 0, 100)).state == "too early"

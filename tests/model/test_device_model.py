@@ -64,6 +64,9 @@ def test_devices_are_read_from_the_xml() -> None:
     assert found.os_boot == ("network",)
     assert next_target(found, "virtio") == "vdb" and next_target(found, "ide") == "hda"
     assert next_target(DeviceList(), "sata") == "sda"
+    assert not found.disk("hdc").tray_open  # type: ignore[union-attr]
+    opened = parse_device_list(XML.replace("bus='ide'/>", "bus='ide' tray='open'/>"))
+    assert opened.disk("hdc").tray_open  # type: ignore[union-attr]
 
 
 def test_names_and_macs_are_checked() -> None:
