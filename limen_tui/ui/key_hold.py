@@ -57,6 +57,11 @@ class HoldKeysUntilFocused(App[ReturnType]):
         self._behind_sent = False
         """`_behind` was handed on already (only its way up is left)."""
 
+    @property
+    def keys_in_flight(self) -> bool:
+        """Typed keys not yet all handled: held back, or one still on its way."""
+        return bool(self._held) or self._behind is not None
+
     def hold_keys(self) -> None:
         self._holding += 1
 

@@ -186,7 +186,9 @@ class DomainCollector:
         before = self._calls.tally()
         started = time.monotonic()
         records = self._bulk_stats()
-        now = time.monotonic()
+        # The counters were read somewhere inside the call: its middle is their time (a call
+        # slowed by a busy host would otherwise stretch one interval and shrink the next).
+        now = (started + time.monotonic()) / 2
         counters: dict[str, DomainCounters] = {}
         new: list[tuple[libvirt.virDomain, DomainCounters]] = []
         reused: dict[str, DomainRow] = {}

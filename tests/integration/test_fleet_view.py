@@ -97,7 +97,7 @@ async def test_four_hosts_in_one_table_with_health_and_one_host_down(
 
         assert isinstance(app.screen, HostsScreen)
         await pilot.press("down", "enter")
-        await wait_for(lambda: hosts_in_table() != set(), limit=5)
+        await wait_for(lambda: {r.host for r in table.shown_rows()} == {"rack"}, limit=5)
         from textual.widgets import Input
 
         assert app.query_one("#filter", Input).value == "host:rack"

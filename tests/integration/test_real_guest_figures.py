@@ -23,7 +23,7 @@ from limen_tui.virt.collector import DomainCollector
 from limen_tui.virt.stats import TABLE_GROUPS, parse_record
 from tests.conftest import MakeLinuxGuest
 from tests.harness import domstats
-from tests.harness.domstats import DomStats, deviation, virsh_domstats
+from tests.harness.domstats import DomStats, VirshSession, deviation, virsh_domstats
 from tests.harness.linux_guest import LinuxGuest
 
 INTERVAL = 3.0
@@ -62,11 +62,15 @@ def measure(uri: str, guest: LinuxGuest) -> Measured:
 def _measure_once(uri: str, guest: LinuxGuest) -> Measured:
     uuid = guest.dom.UUIDString()
     collector = DomainCollector(guest.conn, "local", os.cpu_count(), CallCounter())
-    before = virsh_domstats(uri, [guest.name])
-    collector.collect()
-    time.sleep(INTERVAL)  # the interval being measured
-    after = virsh_domstats(uri, [guest.name])
-    tick = collector.collect()
+    virsh = VirshSession(uri)
+    try:
+        before = virsh.domstats([guest.name])
+        collector.collect()
+        time.sleep(INTERVAL)  # the interval being measured
+        after = virsh.domstats([guest.name])
+        tick = collector.collect()
+    finally:
+        virsh.close()
     rows = [r for r in tick.changed if r.uuid == uuid]
     assert rows, f"the second tick gave no row for {guest.name}"
     return Measured(rows[0], before, after)

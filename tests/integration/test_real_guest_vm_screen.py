@@ -317,6 +317,7 @@ async def test_the_vm_screen_shows_each_disk_nic_and_what_the_agent_said(
                 and all(d.wr_bps is not None for d in screen.figures.disks)
                 and screen.guest is not None
                 and screen.guest.answered
+                and screen.addresses is not None  # the guest's pane is drawn with both
             ),
             30,
         )

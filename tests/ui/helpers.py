@@ -20,6 +20,7 @@ from limen_tui.hosts.monitor import HealthSettings, HealthUpdated
 from limen_tui.model import DomainEvent, HostStatus, LinkState, PowerState
 from limen_tui.ui.app import LimenApp
 from limen_tui.ui.frame import frame_of
+from limen_tui.ui.key_hold import HoldKeysUntilFocused
 from limen_tui.ui.widgets.vm_table import VmTable
 from limen_tui.virt.calls import CallCounter
 from limen_tui.virt.collector import DomainCollector
@@ -171,4 +172,15 @@ async def burst(pilot: Pilot[Any], *keys: str) -> None:
         event.set_sender(pilot.app)
         driver.send_message(event)
     await pilot.pause()
+    # Every key handled, however busy the machine: a pause alone ends once the app is idle
+    # by its own CPU time, while the held keys still wait for their timers.
+    app = pilot.app
+    if isinstance(app, HoldKeysUntilFocused):
+
+        def settled() -> bool:
+            return not app.keys_in_flight or bool(app._exit)  # (q ends the console)
+
+        await wait_for(settled, 20)
+        await pilot.pause()
+        await wait_for(settled, 20)
     await pilot.pause(0.2)

@@ -174,6 +174,7 @@ async def test_create_form_refuses_bad_input_in_plain_words_and_creates_nothing(
             ):
                 form.query_one(f"#{wid}", Input).value = value
             form.query_one("#name", Input).focus()
+            problems.update("")  # so the wait below ends on this submit's answer only
             await pilot.press("enter")  # Enter goes to the next field: it never creates
             await pilot.press("ctrl+s")
             await wait_for(lambda: str(problems.render()) not in ("", "checking on the host…"))

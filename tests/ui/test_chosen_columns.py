@@ -134,4 +134,6 @@ async def test_t_sets_tags_on_the_marked_vms_after_a_question_and_the_filter_fin
 
         await wait_for(lambda: tagged() == names, 20)
         await burst(pilot, "U", "colon", *"filter tag:blue", "enter")
-        await wait_for(lambda: sorted(table.shown_names()) == names)
+        await wait_for(
+            lambda: table.query_text == "tag:blue" and sorted(table.shown_names()) == names
+        )

@@ -124,14 +124,16 @@ async def test_the_palette_lists_actions_and_screens_from_the_registry() -> None
         await pilot.press("ctrl+p")
         await wait_for(lambda: isinstance(app.screen, CommandPalette))
         await pilot.press(*"Shut down")
-        await pilot.pause(0.5)
         palette = app.screen
         assert isinstance(palette, CommandPalette)
         from textual.widgets import OptionList
 
         options = palette.query_one(OptionList)
-        texts = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
-        assert any("Shut down (h)" in t for t in texts), texts
+
+        def texts() -> list[str]:
+            return [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
+
+        await wait_for(lambda: any("Shut down (h)" in t for t in texts()))  # searched in a worker
 
 
 async def test_dev_and_xml_open_the_selected_vms_devices_and_domain_xml() -> None:

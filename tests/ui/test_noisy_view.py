@@ -51,8 +51,11 @@ async def test_top_ranks_the_fleets_vms_by_host_cpu_then_by_what_is_asked() -> N
         first = next(ln for ln in text.splitlines() if ln.strip().startswith("1 "))
         assert rank(host.rows.values(), "net_bytes")[0][0].name in first, text
         await pilot.press("escape")
+        await wait_for(lambda: not isinstance(app.screen, NoisyScreen))
         await burst(pilot, "colon", *"top loudness", "enter")
-        await pilot.pause()
+        await wait_for(
+            lambda: any("no figure or host loudness" in str(n.message) for n in app._notifications)
+        )
         assert not isinstance(app.screen, NoisyScreen)  # refused, said why
 
 
@@ -90,6 +93,7 @@ async def test_top_ranks_by_steal_latency_packets_and_drops_at_80_columns() -> N
             assert top[0][0].name in first, text
             assert not any(ln.rstrip().endswith("…") for ln in text.splitlines()), text
         await pilot.press("escape")
+        await wait_for(lambda: not isinstance(app.screen, NoisyScreen))
         for word, metric in (
             ("steal", "steal"),
             ("packets", "net_packets"),

@@ -35,11 +35,12 @@ async def test_filter_by_name_then_by_state_then_clear() -> None:
         table = app.query_one(VmTable)
         await wait_for(lambda: table.row_count == 48)
         await pilot.press("slash", *"k8s")
-        await wait_for(lambda: table.row_count < 48)
+        await wait_for(lambda: table.query_text == "k8s" and table.row_count < 48)
         assert table.shown_names() and all("k8s" in n for n in table.shown_names())
         await pilot.press("enter")
         assert app.focused is table
         await pilot.press("slash", "ctrl+u", *"paused")
+        await wait_for(lambda: table.query_text == "paused")
         await pilot.pause()
         names = table.shown_names()
         assert names and all(
@@ -48,8 +49,7 @@ async def test_filter_by_name_then_by_state_then_clear() -> None:
         paused = sum(r.state is PowerState.PAUSED for r in table.rows_by_key.values())
         assert len(names) == paused
         await pilot.press("escape")
-        await pilot.pause()
-        assert table.row_count == 48
+        await wait_for(lambda: table.row_count == 48)
 
 
 async def test_filter_that_matches_nothing_shows_an_empty_table_and_keeps_running() -> None:
