@@ -11,6 +11,10 @@ from dataclasses import dataclass
 from limen_tui.model import DomainEvent, EventKind
 
 
+class DeviceRefused(Exception):
+    """The change cannot be made as asked; the message says why in plain words."""
+
+
 @dataclass(frozen=True, slots=True)
 class Expect:
     """An event that confirms (or refutes) a change: its kind, word and device alias."""

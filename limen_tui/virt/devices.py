@@ -11,7 +11,6 @@ confirmed by the "defined" event (libvirt sends no event for a config-only devic
 from __future__ import annotations
 
 import secrets
-import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from pathlib import Path
@@ -20,6 +19,7 @@ from urllib.parse import urlparse
 import libvirt
 
 from limen_tui.model.device_change import DeviceChange, Expect
+from limen_tui.model.device_change import DeviceRefused as DeviceRefused
 from limen_tui.model.device_list import DeviceList, parse_device_list
 from limen_tui.model.device_params import (
     AttachDisk,
@@ -31,6 +31,7 @@ from limen_tui.model.device_params import (
     SetBootOrder,
 )
 from limen_tui.virt.connection import describe_error
+from limen_tui.virt.media_tray import change_medium
 
 LIVE = libvirt.VIR_DOMAIN_AFFECT_LIVE
 CONFIG = libvirt.VIR_DOMAIN_AFFECT_CONFIG
@@ -49,16 +50,8 @@ NOT_LIVE_CODES = frozenset(
 """libvirt's ways of saying "not on a running VM": the persistent config still can change.
 Any other error (a missing file, an unknown network) changes nothing at all."""
 
-TRAY_TRIES = 3
-"""How often a medium change is made when the guest closed the tray between libvirt's steps."""
-TRAY_PAUSE_S = 0.3
-
 DEFINED = Expect("lifecycle", "defined")
 NEXT_BOOT = "applies at next boot"
-
-
-class DeviceRefused(Exception):
-    """The change cannot be made as asked; the message says why in plain words."""
 
 
 def _devices(dom: libvirt.virDomain, flags: int = 0) -> DeviceList:
@@ -339,7 +332,7 @@ def change_media(dom: libvirt.virDomain, p: ChangeMedia) -> DeviceChange:
         new = ET.tostring(_with_medium(current, p.path), encoding="unicode")
         persistent = bool(dom.isPersistent())
         in_config = persistent and _devices(dom, INACTIVE).disk(p.target) is not None
-        tries = _change_medium(dom, new, LIVE | (CONFIG if in_config else 0), p.target)
+        tries = change_medium(dom, new, LIVE | (CONFIG if in_config else 0), p.target)
         also = " (and in the persistent config)" if in_config else ""
         again = f"; the guest closed the tray, made in {tries} tries" if tries > 1 else ""
         return DeviceChange(
@@ -357,57 +350,6 @@ def change_media(dom: libvirt.virDomain, p: ChangeMedia) -> DeviceChange:
 
     _define_with(dom, edit)
     return DeviceChange(f"{what} in the persistent config", DEFINED)
-
-
-def _tray_got_in_the_way(exc: libvirt.libvirtError) -> bool:
-    """libvirt opened the tray and the guest shut it before the medium moved.
-
-    QEMU says "Tray of device ... is not open" when the guest closed it after libvirt saw it
-    open (a Linux guest closes it as its drive is opened, udev opens it on every media change);
-    libvirt says "timed out waiting to open tray" after 5 s when it was shut again before
-    libvirt looked, or when the guest holds the drive locked.
-    """
-    msg = exc.get_error_message() or ""
-    return ("Tray of" in msg and "is not open" in msg) or "timed out waiting to open tray" in msg
-
-
-def _stale_tray(target: str, exc: libvirt.libvirtError) -> DeviceRefused:
-    return DeviceRefused(
-        f"libvirt's record of the tray of {target} is out of date: it has it open, QEMU has it "
-        f"shut (the guest reset the drive, as SeaBIOS does at boot, and QEMU reported no tray "
-        f"move), so libvirt cannot change the medium; nothing was changed. libvirt's record is "
-        f"right again once the tray moves (eject it in the guest) or after the VM's next reset "
-        f"or restart. QEMU said: {describe_error(exc)}"
-    )
-
-
-def _change_medium(dom: libvirt.virDomain, xml: str, flags: int, target: str) -> int:
-    """The live change, made again while the guest keeps closing the tray; returns the tries.
-
-    Each try is whole: libvirt opens the tray again if its record says closed, and a medium it
-    did not insert stays in its XML as it was. When its record still says open, another try
-    would fail the same way: the error says why. Three tries take at most about 16 s
-    (libvirt's 5 s wait each), inside the 30 s an action has by default.
-    """
-    attempt = 1
-    while True:
-        try:
-            dom.updateDeviceFlags(xml, flags)
-            return attempt
-        except libvirt.libvirtError as exc:
-            if not _tray_got_in_the_way(exc):
-                raise
-            disk = _devices(dom).disk(target)
-            if disk is not None and disk.tray_open and "is not open" in str(exc):
-                raise _stale_tray(target, exc) from exc
-            if attempt == TRAY_TRIES:
-                raise DeviceRefused(
-                    f"the guest kept the tray of {target} closed ({TRAY_TRIES} tries): it shut "
-                    f"it each time libvirt opened it, or it holds the drive locked; libvirt "
-                    f"said: {describe_error(exc)}"
-                ) from exc
-        time.sleep(TRAY_PAUSE_S * attempt)
-        attempt += 1
 
 
 def set_boot_order(dom: libvirt.virDomain, p: SetBootOrder) -> DeviceChange:
